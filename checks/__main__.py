@@ -1,0 +1,118 @@
+"""The command line: ``python -m checks`` and ``python -m checks init DIR``.
+
+Exit status: 0 when nothing failed or errored; 1 when a check failed (with
+``--strict`` also on warn, skip, or sample data); 2 on error or bad usage.
+Only this module prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import render
+from .config import Config
+from .errors import BridgeError
+from .init import init_folder
+from .registry import REGISTRY
+from .result import Status
+from .runner import Report, run
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m checks",
+        description="Check your M2.1 cache before M2.2: hit rate, cost baseline, failure docs, query diversity.",
+        epilog="python -m checks init DIR writes a failures template and example data files into DIR "
+               "(never overwriting). Exit status: 0 nothing failed, 1 a check failed "
+               "(--strict: or warned, skipped, or used sample data), 2 error or bad usage.",
+    )
+    p.add_argument("--data", metavar="DIR", type=Path, help="your project folder (default: $BRIDGE_DATA; "
+                   "without one, file checks use the shipped sample data)")
+    p.add_argument("--redis", metavar="URL", help="Redis URL (default: $REDIS_URL or redis://localhost:6379/0)")
+    p.add_argument("--no-redis", action="store_true", help="do not contact Redis (same as SKIP_REDIS=true)")
+    p.add_argument("--sample", action="store_true", help="use only the shipped sample data (BRIDGE_SAMPLE=1)")
+    p.add_argument("--json", action="store_true", help="print one JSON report and nothing else on stdout")
+    p.add_argument("-v", "--verbose", action="store_true", help="show details and sources")
+    p.add_argument("--only", metavar="ID", action="append", help="run only this check (repeatable)")
+    p.add_argument("--list", action="store_true", help="list the checks' ids and titles, then exit")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 on warn, skip or sample data too, not only on fail")
+    return p
+
+
+def exit_code(report: Report, strict: bool) -> int:
+    statuses = {r.status for r in report.results}
+    if Status.ERROR in statuses:
+        return 2
+    if Status.FAIL in statuses:
+        return 1
+    if strict and (statuses & {Status.WARN, Status.SKIP} or any(r.sample for r in report.results)):
+        return 1
+    return 0
+
+
+def _write(text: str, stream=None) -> None:
+    stream = stream or sys.stdout
+    stream.write(text)
+    stream.flush()
+
+
+def _can_encode(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["init"]:
+        return _init(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.list:
+        _write("".join(f"{c.id:16} {c.title}\n" for c in REGISTRY))
+        return 0
+    try:
+        config = Config.from_env(data_dir=args.data, redis_url=args.redis,
+                                 use_redis=False if args.no_redis else None,
+                                 sample=True if args.sample else None)
+        report = run(config, args.only)
+    except BridgeError as exc:
+        _write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""), sys.stderr)
+        return 2
+    if args.json:
+        # UTF-8 bytes whatever the console's code page: JSON is for programs.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render.to_json(report).encode("utf-8"))
+        sys.stdout.flush()
+    else:
+        text = render.to_terminal(report, verbose=args.verbose)
+        if not _can_encode(text):
+            text = render.to_terminal(report, verbose=args.verbose, unicode=False)
+        _write(text)
+    return exit_code(report, args.strict)
+
+
+def _init(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m checks init",
+                                description="Write a failures template and example data files into DIR. "
+                                            "Existing files are never overwritten.")
+    p.add_argument("dir", metavar="DIR", type=Path)
+    args = p.parse_args(argv)
+    try:
+        written, kept = init_folder(args.dir)
+    except BridgeError as exc:
+        _write(f"error: {exc.message}\n", sys.stderr)
+        return 2
+    lines = [f"wrote {args.dir / name}" for name in written]
+    lines += [f"kept  {args.dir / name} (already there; not overwritten)" for name in kept]
+    lines.append("Fill in every placeholder: until you do, the checks treat these files as templates, not data.")
+    _write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""One run's view of the learner's sources, each read at most once.
+
+A build of the site or a CLI run makes one ``Context``; every check and every
+page block shares it, so a Redis round trip or a file parse happens once
+however many places show its result.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .files import load_json, modified_at
+from .redis_stats import RedisProbe
+from .result import Source, SourceKind
+
+
+@lru_cache(maxsize=None)
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``checks/schemas``."""
+    text = resources.files("checks").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+class Context:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.redis = RedisProbe(config.redis_url, config.redis_display) if config.redis_enabled else None
+        self._json: dict[tuple[Path, str | None], Any] = {}
+
+    @property
+    def folder(self) -> Path:
+        return self.config.files_dir
+
+    def describe(self, path: Path) -> str:
+        """How a file is named in output: relative to the data folder when inside it."""
+        try:
+            rel = path.relative_to(self.folder)
+        except ValueError:
+            rel = path
+        if self.config.files_are_sample:
+            return f"stubs/{rel.as_posix()} (shipped sample data)"
+        return str(path)
+
+    def file_source(self, path: Path, measured_at: str | None = None) -> Source:
+        kind = SourceKind.SAMPLE if self.config.files_are_sample else SourceKind.FILE
+        return Source(kind, self.describe(path), measured_at or modified_at(path))
+
+    def json(self, path: Path, schema_name: str | None = None) -> Any:
+        key = (path, schema_name)
+        if key not in self._json:
+            try:
+                self._json[key] = ("ok", load_json(path, schema(schema_name) if schema_name else None))
+            except Exception as exc:  # remembered: the same file is not read twice in a run
+                self._json[key] = ("err", exc)
+        state, value = self._json[key]
+        if state == "err":
+            raise value
+        return value

@@ -1,0 +1,205 @@
+"""Check 3: the five production failures, each documented with a fix.
+
+Every candidate file is read (not the first that exists). A failure is
+*documented* when a section about it describes the problem and the fix in
+real words; a section holding only the notebook's template is a placeholder,
+and a bare mention in a list is only *found*. Synonyms count: a section headed
+"Thundering herd" documents the cache stampede.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .context import Context
+from .files import find_files, modified_at, read_text
+from .placeholders import find_placeholders, real_words
+from .result import Result, Source, SourceKind, Status
+
+ID = "failure_docs"
+TITLE = "Five production failures documented"
+DOC_FILES = ["failures_documentation.md", "FAILURES.md", "README.md"]
+BAR_TEXT = "bar: 5 of 5 documented"
+MIN_WORDS = 3  # "Added TTL jitter." is a fix; "[Your solution]" is not
+
+
+@dataclass(frozen=True)
+class Failure:
+    id: str
+    name: str
+    patterns: tuple[str, ...]
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile("|".join(self.patterns), re.IGNORECASE)
+
+
+FAILURES = (
+    Failure("cache_stampede", "Cache stampede on cold start",
+            (r"stampede", r"thundering[\s-]*herd", r"dog[\s-]*pil(?:e|ing)")),
+    Failure("stale_data", "Stale data after updates",
+            (r"\bstale\b", r"\bstaleness\b", r"outdated (?:data|answers?|entries|cache)")),
+    Failure("memory_overflow", "Redis memory overflow (OOM)",
+            (r"memory overflow", r"\bOOM\b", r"out[\s-]of[\s-]memory", r"\bmaxmemory\b", r"memory limit")),
+    Failure("hash_collision", "Hash collisions",
+            (r"hash collisions?", r"key collisions?", r"\bcollisions?\b", r"\bcolliding\b")),
+    Failure("connection_timeout", "Connection timeouts",
+            (r"connection time-?outs?", r"\btime-?outs?\b", r"timed out")),
+)
+
+# States, worst to best; the best state across all files wins.
+MISSING, FOUND, PLACEHOLDER, NO_FIX, DOCUMENTED = "missing", "found", "placeholder", "no_fix", "documented"
+_RANK = {MISSING: 0, FOUND: 1, PLACEHOLDER: 2, NO_FIX: 3, DOCUMENTED: 4}
+STATE_TEXT = {
+    MISSING: "not mentioned",
+    FOUND: "mentioned, but no section describes it",
+    PLACEHOLDER: "only template text",
+    NO_FIX: "problem described, no fix",
+    DOCUMENTED: "documented with a fix",
+}
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_PROBLEM_WORDS = r"problem|issue|symptoms?|root cause|cause|what happened|what went wrong|impact"
+_FIX_WORDS = r"fix(?:es)?|solution|mitigation|resolution|remedy|prevention|how (?:i|we) fixed it|workaround"
+# "**Fix:** ...", "- Fix: ...", "Solution — ..."
+_LABEL = r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:the\s+)?(?:{words})\s*(?:\*\*|__)?\s*[:\-–—]\s*(?:\*\*|__)?"
+_PROBLEM = re.compile(_LABEL.format(words=_PROBLEM_WORDS), re.IGNORECASE)
+_FIX = re.compile(_LABEL.format(words=_FIX_WORDS), re.IGNORECASE)
+# "### Problem", "#### The fix" as sub-headings
+_PROBLEM_HEAD = re.compile(rf"^(?:the\s+)?(?:{_PROBLEM_WORDS})\b", re.IGNORECASE)
+_FIX_HEAD = re.compile(rf"^(?:the\s+)?(?:{_FIX_WORDS})\b", re.IGNORECASE)
+_FIX_CUE = re.compile(r"\b(fix(?:ed)?|solv\w*|mitigat\w*|resolv\w*|prevent\w*|added|switched|introduced|"
+                      r"now use\w*|changed)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    line: int  # 1-based line of the heading
+    body: str
+
+
+def sections(text: str) -> list[Section]:
+    """Markdown sections: each heading with the text up to the next heading of its level or above."""
+    lines = text.splitlines()
+    heads: list[tuple[int, int, str]] = []  # (index, level, title)
+    fenced = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        match = None if fenced else _HEADING.match(line)
+        if match:
+            heads.append((i, len(match.group(1)), match.group(2)))
+    out = []
+    for n, (i, level, title) in enumerate(heads):
+        end = next((j for j, lvl, _ in heads[n + 1:] if lvl <= level), len(lines))
+        out.append(Section(title, i + 1, "\n".join(lines[i + 1:end])))
+    return out
+
+
+def judge_section(body: str) -> str:
+    """The state one section about a failure reaches."""
+    problem: list[str] = []
+    fix: list[str] = []
+    plain: list[str] = []
+    current = plain
+    for line in body.splitlines():
+        if head := _HEADING.match(line):
+            title = head.group(2).strip("*_ ")
+            if _FIX_HEAD.match(title):
+                current = fix
+            elif _PROBLEM_HEAD.match(title):
+                current = problem
+            else:
+                break  # another topic (perhaps the next failure) is not this section's text
+            continue
+        if m := _FIX.match(line):
+            current, line = fix, line[m.end():]
+        elif m := _PROBLEM.match(line):
+            current, line = problem, line[m.end():]
+        current.append(line)
+    text = "\n".join(problem + fix + plain)
+    placeholders = bool(find_placeholders(text))
+    if not real_words(text):
+        return PLACEHOLDER if placeholders else FOUND
+    has_problem = len(real_words("\n".join(problem or plain))) >= MIN_WORDS
+    if fix:
+        has_fix = len(real_words("\n".join(fix))) >= MIN_WORDS
+    else:  # no "Fix:" label: accept prose that says what was done about it
+        prose = "\n".join(plain)
+        has_fix = len(real_words(prose)) >= 12 and bool(_FIX_CUE.search(prose))
+    if has_problem and has_fix:
+        return DOCUMENTED
+    if has_problem:
+        return NO_FIX
+    if has_fix:  # the heading names the problem; a leftover template placeholder does not
+        return PLACEHOLDER if placeholders else DOCUMENTED
+    return PLACEHOLDER if placeholders else FOUND
+
+
+@dataclass(frozen=True)
+class Finding:
+    state: str
+    where: str = ""  # "FAILURES.md, line 12"
+
+
+def assess(text: str, name: str) -> dict[str, Finding]:
+    """Each failure's best state in one document."""
+    found = {f.id: Finding(MISSING) for f in FAILURES}
+    secs = sections(text)
+    for failure in FAILURES:
+        best = found[failure.id]
+        for sec in secs:
+            if failure.regex.search(sec.heading):
+                state = judge_section(sec.body)
+                if _RANK[state] > _RANK[best.state]:
+                    best = Finding(state, f"{name}, line {sec.line}")
+        if best.state == MISSING:
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if failure.regex.search(line):
+                    best = Finding(FOUND, f"{name}, line {lineno}")
+                    break
+        found[failure.id] = best
+    return found
+
+
+def check(ctx: Context) -> Result:
+    """Five production failures documented"""
+    paths = find_files(ctx.folder, DOC_FILES)
+    metrics: dict[str, object] = {"documented": 0, "failures": {f.id: MISSING for f in FAILURES},
+                                  "files": [p.name for p in paths]}
+    if not paths:
+        return Result(ID, TITLE, Status.FAIL,
+                      f"No failures_documentation.md, FAILURES.md or README.md in {ctx.describe(ctx.folder)}.",
+                      Source(SourceKind.SAMPLE if ctx.config.files_are_sample else SourceKind.FILE,
+                             ctx.describe(ctx.folder)),
+                      "Document each of the five failures with its problem and your fix; "
+                      "`python -m checks init DIR` writes a template to fill in.",
+                      "0 of 5 documented", BAR_TEXT, metrics)
+    best = {f.id: Finding(MISSING) for f in FAILURES}
+    for path in paths:
+        for fid, finding in assess(read_text(path), path.name).items():
+            if _RANK[finding.state] > _RANK[best[fid].state]:
+                best[fid] = finding
+    documented = sum(1 for f in best.values() if f.state == DOCUMENTED)
+    metrics.update(documented=documented, failures={fid: f.state for fid, f in best.items()},
+                   where={fid: f.where for fid, f in best.items() if f.where})
+    newest = max(paths, key=lambda p: p.stat().st_mtime)
+    kind = SourceKind.SAMPLE if ctx.config.files_are_sample else SourceKind.FILE
+    source = Source(kind, ", ".join(ctx.describe(p) for p in paths), modified_at(newest))
+    details = tuple(
+        f"{'✓' if best[f.id].state == DOCUMENTED else '✗'} {f.name}: {STATE_TEXT[best[f.id].state]}"
+        + (f" ({best[f.id].where})" if best[f.id].where else "")
+        for f in FAILURES)
+    value = f"{documented} of 5 documented"
+    if documented == len(FAILURES):
+        return Result(ID, TITLE, Status.PASS, "All five failures are documented with fixes.",
+                      source, "", value, BAR_TEXT, metrics, details)
+    todo = [f"{f.name} ({STATE_TEXT[best[f.id].state]})" for f in FAILURES if best[f.id].state != DOCUMENTED]
+    return Result(ID, TITLE, Status.FAIL, f"{documented} of 5 failures documented with fixes.",
+                  source, "Write the problem and the fix for: " + "; ".join(todo) + ". "
+                  "Skipping this costs hours when caching meets optimised prompts in M2.2.",
+                  value, BAR_TEXT, metrics, details)

@@ -1,0 +1,148 @@
+"""Check 1: the cache hit rate, live from Redis or from a reported file.
+
+Bar: at least 30% of lookups hit. Below that, the notebook's reasoning is that
+the cache's overhead starts to exceed what it saves, and prompt optimisation
+must carry more of the load in M2.2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from .context import Context
+from .errors import InputError, NotMeasured
+from .files import find_files
+from .redis_stats import RedisStats
+from .result import Result, Source, SourceKind, Status
+
+ID = "hit_rate"
+TITLE = "Cache hit rate"
+BAR = 0.30
+# Fewer lookups than this are not a verdict, however good the rate looks.
+MIN_LOOKUPS = 100
+REPORT_FILES = ["cache_metrics.json", "cache_metrics_stub.json"]
+BAR_TEXT = "bar ≥ 30%"
+
+LOW_HINT = (
+    "Return to M2.1 Augmented [14:30] for semantic cache tuning; until the rate rises, "
+    "prompt optimisation will carry more of the load in M2.2. Below about 30% the cache's "
+    "own overhead (an embedding on every semantic lookup, Redis memory and round trips) "
+    "can exceed what its hits save."
+)
+
+
+def wilson_interval(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion: honest at small sample sizes."""
+    if total == 0:
+        return (0.0, 1.0)
+    p = hits / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _judge(hits: int, misses: int, source: Source, details: list[str], label: str = "") -> Result:
+    total = hits + misses
+    metrics = {"hit_rate": None, "hits": hits, "misses": misses, "lookups": total,
+               "bar": BAR, "interval_95": None, "reported": label == "reported"}
+    if total == 0:
+        return Result(ID, TITLE, Status.SKIP, "No cache lookups recorded yet, so there is no hit rate.",
+                      source, "Send some traffic through your RAG system's cache, then look again.",
+                      "no lookups yet", BAR_TEXT, metrics, tuple(details))
+    rate = hits / total
+    low, high = wilson_interval(hits, total)
+    metrics.update(hit_rate=rate, interval_95=[low, high])
+    value = f"hit rate {_pct(rate)} ({hits:,} hits of {total:,} lookups)"
+    details.append(f"95% interval for the true rate: {_pct(low)} to {_pct(high)}")
+    prefix = f"{label.capitalize()}, not measured: " if label else ""
+    if total < MIN_LOOKUPS:
+        return Result(ID, TITLE, Status.WARN,
+                      f"{prefix}{_pct(rate)} from only {total} lookups is not a verdict "
+                      f"(it could be anywhere from {_pct(low)} to {_pct(high)}).",
+                      source, f"Let at least {MIN_LOOKUPS} lookups through the cache before judging it.",
+                      value, BAR_TEXT, metrics, tuple(details))
+    if rate < BAR:
+        return Result(ID, TITLE, Status.WARN, f"{prefix}{_pct(rate)} is below the 30% bar.",
+                      source, LOW_HINT, value, BAR_TEXT, metrics, tuple(details))
+    if low < BAR:
+        return Result(ID, TITLE, Status.WARN,
+                      f"{prefix}{_pct(rate)} is above the bar, but with {total:,} lookups the true rate "
+                      f"could still be as low as {_pct(low)}.",
+                      source, "Let more traffic through the cache; the interval narrows as lookups grow.",
+                      value, BAR_TEXT, metrics, tuple(details))
+    return Result(ID, TITLE, Status.PASS, f"{prefix}{_pct(rate)} meets the 30% bar.",
+                  source, "", value, BAR_TEXT, metrics, tuple(details))
+
+
+def _from_redis(stats: RedisStats) -> Result:
+    source = Source(SourceKind.REDIS, f"live Redis at {stats.display}"
+                    + (f" (cluster, {len(stats.nodes)} primaries)" if stats.cluster else ""), stats.measured_at)
+    hours = stats.uptime_s / 3600
+    details = [f"Counters are cumulative since Redis last restarted {hours:,.1f} h ago "
+               f"(uptime {stats.uptime_s:,} s).",
+               "keyspace_hits and keyspace_misses count every read by every client, not only your "
+               "cache's lookups; a query log gives per-layer rates."]
+    if stats.cluster:
+        for node in stats.nodes:
+            details.append(f"primary {node.address}: {node.hits:,} hits, {node.misses:,} misses")
+    details.extend(f"not counted: {p}" for p in stats.problems)
+    result = _judge(stats.hits, stats.misses, source, details)
+    result.metrics["uptime_s"] = stats.uptime_s
+    if stats.problems:
+        return replace(result, status=Status.WARN if result.status is Status.PASS else result.status,
+                       hint=("Some primaries did not answer, so their counters are missing. "
+                             + result.hint).strip())
+    return result
+
+
+def _from_report(ctx: Context, redis_note: str) -> Result:
+    paths = find_files(ctx.folder, REPORT_FILES)
+    if not paths:
+        raise NotMeasured(
+            f"{redis_note}, and no cache_metrics.json in {ctx.describe(ctx.folder)}.",
+            "Start Redis (or set REDIS_URL), or write your measured rate into cache_metrics.json "
+            "(python -m checks init DIR writes an example).",
+        )
+    path = paths[0]
+    data = ctx.json(path, "cache_metrics")
+    source = ctx.file_source(path, data.get("measured_at"))
+    rate = float(data["cache_hit_rate"])
+    details = [redis_note + "; using the reported figure instead."]
+    if "window" in data:
+        details.append(f"Reported window: {data['window']}")
+    hits, misses = data.get("hits"), data.get("misses")
+    if hits is not None and misses is not None:
+        if hits + misses and abs(hits / (hits + misses) - rate) > 0.005:
+            raise InputError(
+                f"{ctx.describe(path)}: cache_hit_rate {rate:.3f} disagrees with hits/(hits+misses) "
+                f"= {hits}/{hits + misses} = {hits / (hits + misses):.3f}",
+                "Correct one of the numbers so that they agree.")
+        return _judge(hits, misses, source, details, label="reported")
+    metrics = {"hit_rate": rate, "hits": None, "misses": None, "lookups": None, "bar": BAR,
+               "interval_95": None, "reported": True}
+    return Result(ID, TITLE, Status.WARN,
+                  f"Reported, not measured: {_pct(rate)}, with no count of lookups behind it.",
+                  source, "Add hits and misses to the file (or let the check read Redis) so the rate "
+                  "can be judged; a rate without its sample size is not a verdict."
+                  + ("" if rate >= BAR else " " + LOW_HINT),
+                  f"hit rate {_pct(rate)} (reported)", BAR_TEXT, metrics, tuple(details))
+
+
+def check(ctx: Context) -> Result:
+    """Cache hit rate"""
+    if ctx.config.sample:
+        note = "Sample mode: Redis is not asked"
+    elif ctx.redis is None:
+        note = "Redis skipped (SKIP_REDIS=true or --no-redis)"
+    else:
+        try:
+            return _from_redis(ctx.redis.stats())
+        except NotMeasured as exc:
+            note = exc.message
+    return _from_report(ctx, note)

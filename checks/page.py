@@ -1,0 +1,55 @@
+"""What the page blocks call. One report per build, shared by every block.
+
+A block stays thin: ``print(page.result("hit_rate"))``. The MkDocs hook calls
+``reset()`` before each build, so ``mkdocs serve`` recomputes on every
+rebuild while one build still reads each source once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .config import Config
+from .errors import UsageError
+from .registry import REGISTRY
+from .render import readiness_html, result_html, worked_example_html
+from .result import Result, Status
+from .runner import Report, run
+
+_report: Report | None = None
+
+
+def reset() -> None:
+    global _report
+    _report = None
+
+
+def report() -> Report:
+    global _report
+    if _report is None:
+        try:
+            _report = run(Config.from_env())
+        except UsageError as exc:  # a bad BRIDGE_DATA or REDIS_URL shows on the page, not as a crash
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            results = tuple(Result(c.id, c.title, Status.ERROR, exc.message, hint=exc.hint) for c in REGISTRY)
+            _report = Report(stamp, results, Config(use_redis=False, sample=True))
+    return _report
+
+
+def result(check_id: str) -> str:
+    for r in report().results:
+        if r.id == check_id:
+            return result_html(r)
+    raise KeyError(f"no check with id {check_id!r}")
+
+
+def readiness(base: str = "") -> str:
+    return readiness_html(report(), base)
+
+
+def worked_example() -> str:
+    """The recap's cost arithmetic with the learner's figures, from the cost check."""
+    for r in report().results:
+        if r.id == "cost_savings":
+            return worked_example_html(r)
+    raise KeyError("cost_savings")

@@ -1,0 +1,57 @@
+"""Template and placeholder text: never documentation, never data.
+
+The notebook writes templates into the learner's folder ("Replace with actual
+metrics", "[Describe the issue]"). A file or a section that still holds them
+proves nothing, so the checks look for them before believing anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Each pattern is a thing people leave behind instead of content.
+_PATTERNS = [
+    r"replace with (?:actual|real|your)\b",
+    r"\[(?:describe|your|insert|add|todo|tbd|fill)[^\]]*\]",
+    r"\bTODO\b",
+    r"\bTBD\b",
+    r"\bFIXME\b",
+    r"lorem ipsum",
+    r"<(?:describe|your|insert|fill)[^>]*>",
+]
+_PLACEHOLDER = re.compile("|".join(_PATTERNS), re.IGNORECASE)
+
+# What is left of a line once placeholders and markdown punctuation are gone.
+_MARKUP = re.compile(r"[*_`#>\-\[\]():|.,;!?\"']+")
+
+
+def find_placeholders(text: str) -> list[str]:
+    """The placeholder snippets in ``text``, in order, without repeats."""
+    seen: list[str] = []
+    for match in _PLACEHOLDER.finditer(text):
+        snippet = match.group(0)
+        if snippet not in seen:
+            seen.append(snippet)
+    return seen
+
+
+def real_words(text: str) -> list[str]:
+    """The words of ``text`` that are neither placeholder nor markup."""
+    stripped = _PLACEHOLDER.sub(" ", text)
+    stripped = _MARKUP.sub(" ", stripped)
+    return [w for w in stripped.split() if any(c.isalnum() for c in w)]
+
+
+def strings_in(value: object) -> list[str]:
+    """Every string inside a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        out: list[str] = []
+        for k, v in value.items():
+            out.append(str(k))
+            out.extend(strings_in(v))
+        return out
+    if isinstance(value, list):
+        return [s for item in value for s in strings_in(item)]
+    return []

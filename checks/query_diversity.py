@@ -1,0 +1,162 @@
+"""Check 4: query diversity, and the M2.2 focus it implies.
+
+Above 70% diversity few queries repeat, so a cache has little to catch and
+M2.2 should focus on prompt compression; below 30% the cache can catch much
+more, so semantic cache tuning comes first; in between, both matter.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+
+from .context import Context
+from .errors import InputError, NotMeasured
+from .files import find_files, read_text
+from .result import Result, Status
+
+ID = "query_diversity"
+TITLE = "Query diversity and M2.2 focus"
+HIGH, LOW = 0.70, 0.30
+BAR_TEXT = "> 70% compression · < 30% cache tuning"
+JSON_FILES = ["query_diversity.json", "diversity_metrics.json"]
+CSV_FILES = ["query_diversity.csv"]
+MIN_QUERIES = 100  # a diversity figure from fewer queries says little about real traffic
+BUCKETS = ("0-30%", "30-70%", "70-100%")
+
+RECOMMENDATIONS = {
+    "prompt_compression": (
+        "High diversity (> 70%): focus M2.2 on prompt compression.",
+        "Few queries repeat, so the cache has little left to catch: make each query cheaper."),
+    "semantic_cache_tuning": (
+        "Low diversity (< 30%): focus on semantic cache tuning.",
+        "Many queries resemble earlier ones, so the cache can catch far more: maximise its efficiency."),
+    "balanced": (
+        "Medium diversity (30–70%): a balanced approach, caching plus prompt optimisation.",
+        "Both strategies contribute significantly."),
+}
+
+
+def recommend(diversity: float) -> str:
+    if diversity > HIGH:
+        return "prompt_compression"
+    if diversity < LOW:
+        return "semantic_cache_tuning"
+    return "balanced"
+
+
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def normalise(query: str) -> str:
+    """Case, accents' forms, punctuation and spacing do not make a query new."""
+    text = unicodedata.normalize("NFKC", query).casefold()
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+
+
+def _from_csv(ctx: Context, path) -> tuple[float, dict, list[str]]:
+    text = read_text(path)
+    name = ctx.describe(path)
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip().lower() for c in (reader.fieldnames or [])]
+    if "diversity_score" not in columns and "query" not in columns:
+        raise InputError(f"{name}, line 1: expected a 'query' or a 'diversity_score' column, "
+                         f"found {', '.join(columns) or 'no header'}",
+                         "See the data formats page for the CSV columns.")
+    reader.fieldnames = columns
+    scores: list[float] = []
+    seen: set[str] = set()
+    total = repeats = 0
+    for row in reader:
+        lineno = reader.line_num
+        if "diversity_score" in columns:
+            raw = (row.get("diversity_score") or "").strip()
+            try:
+                score = float(raw)
+            except ValueError:
+                raise InputError(f"{name}, line {lineno}: diversity_score {raw!r} is not a number") from None
+            if not 0 <= score <= 1:
+                raise InputError(f"{name}, line {lineno}: diversity_score {score} is outside 0–1")
+            scores.append(score)
+        else:
+            query = normalise(row.get("query") or "")
+            if not query:
+                continue
+            total += 1
+            if query in seen:
+                repeats += 1
+            seen.add(query)
+    if scores:
+        diversity = sum(scores) / len(scores)
+        return diversity, {"total_queries": len(scores), "method": "mean of diversity_score rows"}, []
+    if total == 0:
+        raise InputError(f"{name}: no queries in the file", "Add one query per row under a 'query' header.")
+    diversity = 1 - repeats / total
+    note = ("Counted from exact repeats only (after normalising case and punctuation): paraphrases "
+            "count as new queries, so this over-states diversity.")
+    return diversity, {"total_queries": total, "unique_patterns": total - repeats,
+                       "method": "exact repeats"}, [note]
+
+
+def check(ctx: Context) -> Result:
+    """Query diversity and M2.2 focus"""
+    json_paths = find_files(ctx.folder, JSON_FILES)
+    csv_paths = find_files(ctx.folder, CSV_FILES)
+    if not json_paths and not csv_paths:
+        raise NotMeasured(
+            f"No query_diversity.json, query_diversity.csv or diversity_metrics.json in "
+            f"{ctx.describe(ctx.folder)}.",
+            "Export your queries (one per row under a 'query' header) to query_diversity.csv, or "
+            "record diversity_score in query_diversity.json; python -m checks init DIR writes examples.")
+    details: list[str] = []
+    if json_paths:
+        path = json_paths[0]
+        data = ctx.json(path, "query_diversity")
+        diversity = float(data.get("diversity_score", data.get("average_diversity")))
+        extra = {k: data[k] for k in ("total_queries", "unique_patterns", "similarity_distribution") if k in data}
+        extra["method"] = "reported summary"
+        measured_at = data.get("measured_at")
+        _consistency(ctx.describe(path), diversity, data, details)
+    else:
+        path = csv_paths[0]
+        diversity, extra, details = _from_csv(ctx, path)
+        measured_at = None
+    source = ctx.file_source(path, measured_at)
+    rec = recommend(diversity)
+    headline, reason = RECOMMENDATIONS[rec]
+    metrics = {"diversity_score": diversity, "recommendation": rec, **extra}
+    details = [reason, *details]
+    value = f"diversity {diversity:.1%} → {rec.replace('_', ' ')}"
+    total = extra.get("total_queries")
+    if total is not None and total < MIN_QUERIES:
+        return Result(ID, TITLE, Status.WARN,
+                      f"Diversity {diversity:.1%} from only {total} queries is a weak guide. {headline}",
+                      source, f"Measure over at least {MIN_QUERIES} real queries before choosing your M2.2 focus.",
+                      value, BAR_TEXT, metrics, tuple(details))
+    if total is None:
+        return Result(ID, TITLE, Status.WARN,
+                      f"Diversity {diversity:.1%}, with no count of queries behind it. {headline}",
+                      source, "Add total_queries to the file so the figure's weight can be judged.",
+                      value, BAR_TEXT, metrics, tuple(details))
+    return Result(ID, TITLE, Status.PASS, f"Diversity {diversity:.1%} over {total:,} queries. {headline}",
+                  source, "", value, BAR_TEXT, metrics, tuple(details))
+
+
+def _consistency(name: str, diversity: float, data: dict, details: list[str]) -> None:
+    """The summary's numbers must not contradict each other."""
+    dist = data.get("similarity_distribution")
+    if dist:
+        total = sum(dist.values())
+        if abs(total - 1) > 0.02:
+            raise InputError(f"{name}: similarity_distribution adds up to {total:.0%}, not 100%",
+                             "Each bucket is a share of all queries; together they make 100%.")
+        details.append("Similarity to the nearest earlier query: "
+                       + ", ".join(f"{k}: {dist[k]:.0%}" for k in BUCKETS if k in dist))
+    total, unique = data.get("total_queries"), data.get("unique_patterns")
+    if total and unique is not None:
+        if unique > total:
+            raise InputError(f"{name}: unique_patterns ({unique}) is more than total_queries ({total})")
+        details.append(f"{unique:,} unique patterns in {total:,} queries ({unique / total:.1%}).")

@@ -1,0 +1,133 @@
+"""Renderers: pure functions from results to text. They never compute and never print.
+
+``to_terminal`` for the command line, ``to_json`` for scripts and CI,
+``result_html`` and ``readiness_html`` for the pages.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from .result import Result, Status
+from .runner import Report
+
+SYMBOLS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "E"}
+ASCII_SYMBOLS = {Status.PASS: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIP: "-", Status.ERROR: "E"}
+# Material for MkDocs admonition types: the colour follows the status.
+ADMONITION = {Status.PASS: "success", Status.WARN: "warning", Status.FAIL: "failure",
+              Status.SKIP: "note", Status.ERROR: "bug"}
+LABEL = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "SKIP",
+         Status.ERROR: "ERROR"}
+PAGES = {"hit_rate": "checks/hit-rate/", "cost_savings": "checks/cost-savings/",
+         "failure_docs": "checks/failures/", "query_diversity": "checks/query-diversity/"}
+
+
+def _when(result: Result) -> str:
+    at = result.source.measured_at
+    return f", measured {at}" if at else ""
+
+
+def _source_line(result: Result) -> str:
+    label = " [SAMPLE DATA]" if result.sample else ""
+    return f"source: {result.source.detail}{_when(result)}{label}"
+
+
+def to_terminal(report: Report, verbose: bool = False, unicode: bool = True) -> str:
+    symbols = SYMBOLS if unicode else ASCII_SYMBOLS
+    dash = "—" if unicode else "-"
+    lines = []
+    for r in report.results:
+        head = f"[{symbols[r.status]}] {r.title}"
+        if r.value:
+            head += f" {dash} {r.value}" + (f" {dash} {r.bar}" if r.bar else "")
+        if r.sample:
+            head += " [sample]"
+        lines.append(head)
+        if r.status is not Status.PASS and r.hint:
+            lines.append(f"    {'→' if unicode else '->'} {r.hint}")
+        lines.append(f"    {r.summary}")
+        if verbose:
+            lines.extend(f"    {d}" for d in r.details)
+            lines.append(f"    {_source_line(r)}")
+    lines.append("")
+    lines.append(("✓ " if unicode and report.ready else "") + report.readiness_summary)
+    text = "\n".join(lines) + "\n"
+    if not unicode:
+        text = text.replace("≥", ">=").replace("→", "->").replace("–", "-").replace("·", "|").replace("×", "x")
+        text = text.encode("ascii", "replace").decode("ascii")
+    return text
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def result_html(result: Result) -> str:
+    """One result as a Material admonition whose colour follows its status."""
+    e = escape
+    sample = ' <span class="bridge-sample">sample data</span>' if result.sample else ""
+    parts = [
+        f'<div class="admonition {ADMONITION[result.status]} bridge-result" id="result-{e(result.id)}" '
+        f'data-check="{e(result.id)}" data-status="{result.status.value}" '
+        f'data-sample="{"true" if result.sample else "false"}">',
+        f'<p class="admonition-title">{e(result.title)}: {LABEL[result.status]}{sample}</p>',
+    ]
+    if result.status is not Status.PASS and result.hint:
+        parts.append(f'<p class="bridge-hint"><strong>Next step:</strong> {e(result.hint)}</p>')
+    if result.value:
+        bar = f" <span class=\"bridge-bar\">({e(result.bar)})</span>" if result.bar else ""
+        parts.append(f'<p class="bridge-value"><strong>{e(result.value)}</strong>{bar}</p>')
+    parts.append(f"<p>{e(result.summary)}</p>")
+    if result.details:
+        parts.append("<ul>" + "".join(f"<li>{e(d)}</li>" for d in result.details) + "</ul>")
+    label = " <strong>Sample data</strong>: these numbers are the course's, not yours." if result.sample else ""
+    parts.append(f'<p class="bridge-source">Source: {e(result.source.detail)}{e(_when(result))}.{label}</p>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def readiness_html(report: Report, base: str = "") -> str:
+    """The first page's summary: one row per check, and the verdict."""
+    e = escape
+    kind = "success" if report.ready else "warning"
+    rows = []
+    for r in report.results:
+        sample = ' <span class="bridge-sample">sample data</span>' if r.sample else ""
+        link = f'<a href="{e(base + PAGES.get(r.id, ""))}">{e(r.title)}</a>'
+        rows.append(f'<tr data-check="{e(r.id)}" data-status="{r.status.value}">'
+                    f"<td>{link}</td><td><strong>{LABEL[r.status]}</strong>{sample}</td>"
+                    f"<td>{e(r.value or '')}</td><td>{e(r.bar or '')}</td></tr>")
+    return "\n".join([
+        f'<div class="admonition {kind} bridge-readiness" data-ready="{"true" if report.ready else "false"}">',
+        f'<p class="admonition-title">{"Ready for M2.2" if report.ready else "Not ready for M2.2 yet"}</p>',
+        f"<p>{e(report.readiness_summary)}</p>",
+        "<table><thead><tr><th>Check</th><th>Status</th><th>Your value</th><th>Bar</th></tr></thead>",
+        "<tbody>" + "".join(rows) + "</tbody></table>",
+        f'<p class="bridge-source">Checked {e(report.generated_at)}.</p>',
+        "</div>",
+    ])
+
+
+def worked_example_html(result: Result) -> str:
+    """The recap's table recomputed with the figures behind a cost result, or why it cannot be."""
+    e = escape
+    example = result.metrics.get("worked_example")
+    sample = ' <span class="bridge-sample">sample data</span>' if result.sample else ""
+    if not example:
+        return (f'<div class="admonition note bridge-example" data-sample="{"true" if result.sample else "false"}">'
+                f'<p class="admonition-title">Your figures{sample}</p>'
+                "<p>Not enough figures to recompute the example: add <code>queries_per_day</code>, "
+                "<code>cache_hit_rate</code> and <code>cost_per_miss</code> (or a baseline) to "
+                f"<code>cost_analytics.json</code>. Cost check: {e(LABEL[result.status])}, {e(result.summary)}</p></div>")
+    rows = [("Queries per day", f"{example['queries_per_day']:,.0f}"),
+            (f"Cache misses per day ({example['miss_rate']:.1%})", f"{example['misses_per_day']:,.0f}"),
+            ("Cost per miss", f"${example['cost_per_miss']:.4f}"),
+            ("Daily cost of the misses", f"${example['cost_per_day']:,.2f}"),
+            ("Monthly cost (30 days)", f"${example['cost_per_month']:,.2f}")]
+    body = "".join(f"<tr><td>{e(k)}</td><td><strong>{e(v)}</strong></td></tr>" for k, v in rows)
+    label = " <strong>Sample data</strong>: the course's figures, not yours." if result.sample else ""
+    return (f'<div class="admonition info bridge-example" data-sample="{"true" if result.sample else "false"}">'
+            f'<p class="admonition-title">Your figures{sample}</p>'
+            f"<table><tbody>{body}</tbody></table>"
+            f'<p class="bridge-source">Source: {e(result.source.detail)}{e(_when(result))}.{label}</p></div>')

@@ -1,0 +1,151 @@
+"""The site, built with `mkdocs build --strict` as a test and read as HTML."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import build_site, drive, tree_digest
+
+pytestmark = pytest.mark.site
+CHECK_PAGES = ["checks/hit-rate", "checks/cost-savings", "checks/failures", "checks/query-diversity"]
+
+
+class Results(HTMLParser):
+    """Collects the data-* attributes of every rendered result and readiness box."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[dict[str, str]] = []
+        self.readiness: list[dict[str, str]] = []
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if "bridge-result" in classes:
+            self.results.append(a)
+        if "bridge-readiness" in classes:
+            self.readiness.append(a)
+        for key in ("src",) if tag in {"script", "img", "iframe"} else ("href",) if tag == "link" else ():
+            if (a.get(key) or "").startswith(("http://", "https://", "//")):
+                self.external.append(a[key])
+
+
+def parse(site: Path, page: str) -> tuple[Results, str]:
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    parser = Results()
+    parser.feed(html)
+    return parser, html
+
+
+def built(tmp_path, env) -> Path:
+    site = tmp_path / "site"
+    out = build_site(site, env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return site
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory) -> Path:
+    return built(tmp_path_factory.mktemp("sample"), {"BRIDGE_SAMPLE": "1"})
+
+
+def test_every_result_on_the_sample_site_is_labelled_sample(sample_site):
+    seen = 0
+    for page in CHECK_PAGES + [""]:
+        parser, html = parse(sample_site, page)
+        for result in parser.results:
+            seen += 1
+            assert result["data-sample"] == "true"
+        if parser.results:
+            assert html.count('class="bridge-sample">sample data') >= len(parser.results)
+    assert seen == 4
+    index, html = parse(sample_site, "")
+    assert index.readiness[0]["data-ready"] == "false"
+    assert "Not ready for M2.2 yet" in html and "sample data" in html
+
+
+def test_results_are_admonitions_coloured_by_status(sample_site):
+    parser, html = parse(sample_site, "checks/hit-rate")
+    (result,) = parser.results
+    assert result["data-status"] == "pass" and "success" in result["class"].split()
+    assert "bar ≥ 30%" in html and "hit rate 41.2%" in html
+
+
+def test_every_section_of_the_notebook_is_on_the_site(sample_site):
+    text = " ".join((sample_site / p / "index.html").read_text(encoding="utf-8")
+                    for p in ["", "context", "recap", "m2-2", *CHECK_PAGES])
+    text = re.sub(r"<[^>]+>", " ", text)
+    for fact in ["5–10 minutes", "$0.0021", "30–50%", "50–70%", "$12.60", "$378", "10,000", "6,000",
+                 "M2.1 Augmented [14:30]", "Passive", "GPT-3.5", "GPT-4", "7 optimisation templates",
+                 "140 tokens", "350", "less than 5% quality degradation", "30–40% token reduction",
+                 "tiktoken", "complexity scoring", "40 minutes of video and 60–90 minutes hands-on",
+                 "Cache stampede on cold start", "Stale data after updates", "Redis memory overflow (OOM)",
+                 "Hash collisions", "Connection timeouts", "above 90% diversity", "TTL, event-based and LRU",
+                 "four hours or more", "Prompt compression", "Semantic cache tuning",
+                 "M2 (Cost Optimization)", "interview"]:
+        assert fact.lower() in text.lower(), fact
+
+
+def test_site_works_offline(sample_site):
+    for html_file in sample_site.rglob("*.html"):
+        parser = Results()
+        parser.feed(html_file.read_text(encoding="utf-8"))
+        assert parser.external == [], (html_file, parser.external)
+    assert "fonts.googleapis" not in "".join(p.read_text(encoding="utf-8", errors="replace")
+                                             for p in sample_site.rglob("*.html"))
+
+
+def test_search_index_knows_the_failures(sample_site):
+    index = (sample_site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "stampede" in index.lower()
+
+
+def test_notebook_template_folder_yields_no_pass(scenario, tmp_path):
+    folder = scenario("notebook_template")
+    before = tree_digest(folder)
+    site = built(tmp_path, {"BRIDGE_DATA": str(folder), "SKIP_REDIS": "true"})
+    statuses = []
+    for page in CHECK_PAGES:
+        parser, _ = parse(site, page)
+        statuses += [r["data-status"] for r in parser.results]
+        assert all(r["data-sample"] == "false" for r in parser.results)
+    assert len(statuses) == 4 and "pass" not in statuses
+    index, _ = parse(site, "")
+    assert index.readiness[0]["data-ready"] == "false"
+    assert tree_digest(folder) == before  # the build wrote nothing into the learner's folder
+
+
+def test_live_redis_seventy_thirty_shows_seventy_percent(redis_server, scenario, tmp_path):
+    drive(redis_server, hits=70, misses=30)
+    folder = scenario("healthy")
+    before = tree_digest(folder)
+    site = built(tmp_path, {"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url})
+    parser, html = parse(site, "checks/hit-rate")
+    assert parser.results[0]["data-status"] == "pass"
+    assert "hit rate 70.0% (70 hits of 100 lookups)" in html
+    assert f"live Redis at redis://127.0.0.1:{redis_server.port}/0" in html
+    index, _ = parse(site, "")
+    assert index.readiness[0]["data-ready"] == "true"
+    assert tree_digest(folder) == before
+
+
+def test_password_is_absent_from_site_and_search_index(redis_factory, tmp_path):
+    server = redis_factory("--requirepass", "pw-never-shown-42")
+    drive(server, hits=70, misses=30)
+    site = built(tmp_path, {"REDIS_URL": server.url})
+    for path in site.rglob("*"):
+        if path.is_file():
+            assert b"pw-never-shown-42" not in path.read_bytes(), path
+    _, html = parse(site, "checks/hit-rate")
+    assert "redis://:***@127.0.0.1" in html
+
+
+def test_bad_data_folder_is_shown_on_the_page_not_a_crash(tmp_path):
+    site = built(tmp_path, {"BRIDGE_DATA": str(tmp_path / "does-not-exist")})
+    parser, html = parse(site, "checks/hit-rate")
+    assert parser.results[0]["data-status"] == "error" and "does not exist" in html
