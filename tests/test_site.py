@@ -149,3 +149,17 @@ def test_bad_data_folder_is_shown_on_the_page_not_a_crash(tmp_path):
     site = built(tmp_path, {"BRIDGE_DATA": str(tmp_path / "does-not-exist")})
     parser, html = parse(site, "checks/hit-rate")
     assert parser.results[0]["data-status"] == "error" and "does not exist" in html
+
+
+def test_a_silent_redis_is_asked_once_per_build(tmp_path):
+    from test_redis import SilentServer
+
+    server = SilentServer()
+    try:
+        site = built(tmp_path, {"REDIS_URL": f"redis://127.0.0.1:{server.port}/0"})
+    finally:
+        server.close()
+    # The readiness summary (twice) and the hit-rate page all show the hit rate; one connection served them.
+    assert server.accepted == 1
+    _, html = parse(site, "checks/hit-rate")
+    assert "did not answer" in html
