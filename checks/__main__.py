@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import render
 from .config import Config
-from .errors import BridgeError
+from .errors import BridgeError, UsageError
 from .init import init_folder
 from .registry import REGISTRY
 from .result import Status
@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--redis", metavar="URL", help="Redis URL (default: $REDIS_URL or redis://localhost:6379/0)")
     p.add_argument("--no-redis", action="store_true", help="do not contact Redis (same as SKIP_REDIS=true)")
     p.add_argument("--sample", action="store_true", help="use only the shipped sample data (BRIDGE_SAMPLE=1)")
+    p.add_argument("--redact", action="store_true", help="hide query text everywhere (BRIDGE_REDACT=1)")
+    p.add_argument("--replay-ttl", metavar="SECONDS", type=float,
+                   help="expire entries of the simulated similarity cache after SECONDS (BRIDGE_REPLAY_TTL)")
     p.add_argument("--json", action="store_true", help="print one JSON report and nothing else on stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="show details and sources")
     p.add_argument("--only", metavar="ID", action="append", help="run only this check (repeatable)")
@@ -78,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.from_env(data_dir=args.data, redis_url=args.redis,
                                  use_redis=False if args.no_redis else None,
-                                 sample=True if args.sample else None)
+                                 sample=True if args.sample else None,
+                                 redact=True if args.redact else None, replay_ttl_s=args.replay_ttl)
+        if config.replay_ttl_s is not None and config.replay_ttl_s <= 0:
+            raise UsageError("--replay-ttl must be more than 0 seconds")
         report = run(config, args.only)
     except BridgeError as exc:
         _write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""), sys.stderr)

@@ -6,6 +6,8 @@ Command-line options win over environment variables:
     --redis URL    REDIS_URL          default redis://localhost:6379/0
     --no-redis     SKIP_REDIS=true    do not contact Redis
     --sample       BRIDGE_SAMPLE=1    only the shipped sample data (the public site)
+    --redact       BRIDGE_REDACT=1    hide query text everywhere
+    --replay-ttl S BRIDGE_REPLAY_TTL  entries of the simulated similarity cache expire after S seconds
 """
 
 from __future__ import annotations
@@ -58,12 +60,26 @@ def url_secrets(url: str) -> tuple[str, ...]:
     return tuple({form for s in secrets for form in (s, unquote(s)) if form})
 
 
+def _seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"BRIDGE_REPLAY_TTL={value!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise UsageError("BRIDGE_REPLAY_TTL must be more than 0 seconds")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path | None = None
     redis_url: str = DEFAULT_REDIS_URL
     use_redis: bool = True
     sample: bool = False
+    redact: bool = False  # hide query text everywhere
+    replay_ttl_s: float | None = None  # entries of the simulated similarity cache expire after this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Config":
@@ -75,6 +91,8 @@ class Config:
             "redis_url": env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             "use_redis": not _truthy(env.get("SKIP_REDIS")),
             "sample": _truthy(env.get("BRIDGE_SAMPLE")),
+            "redact": _truthy(env.get("BRIDGE_REDACT")),
+            "replay_ttl_s": _seconds(env.get("BRIDGE_REPLAY_TTL")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         cfg = cls(**values)  # type: ignore[arg-type]

@@ -8,15 +8,19 @@ however many places show its result.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .files import load_json, modified_at
+from .files import find_files, load_json, modified_at
+from .prices import PriceBook
+from .querylog import LOG_FILES
 from .redis_stats import RedisProbe
 from .result import Source, SourceKind
+from .traffic import Traffic, analyse
 
 
 @lru_cache(maxsize=None)
@@ -31,6 +35,7 @@ class Context:
         self.config = config
         self.redis = RedisProbe(config.redis_url, config.redis_display) if config.redis_enabled else None
         self._json: dict[tuple[Path, str | None], Any] = {}
+        self._traffic: tuple[str, Any] | None = None
 
     @property
     def folder(self) -> Path:
@@ -61,3 +66,28 @@ class Context:
         if state == "err":
             raise value
         return value
+
+    def log_path(self) -> Path | None:
+        paths = find_files(self.folder, LOG_FILES)
+        return paths[0] if paths else None
+
+    def traffic(self) -> Traffic | None:
+        """The query log, analysed once per run; ``None`` when there is none."""
+        if self._traffic is None:
+            path = self.log_path()
+            try:
+                value = None if path is None else analyse(path, PriceBook.load(self.folder, self.describe))
+                self._traffic = ("ok", value)
+            except Exception as exc:  # remembered: a broken log is read once, reported by each check
+                self._traffic = ("err", exc)
+        state, value = self._traffic
+        if state == "err":
+            raise value
+        return value
+
+    def log_source(self, traffic: Traffic) -> Source:
+        when = None
+        if traffic.last_ts is not None:
+            when = datetime.fromtimestamp(traffic.last_ts, tz=timezone.utc).isoformat(timespec="seconds")
+        kind = SourceKind.SAMPLE if self.config.files_are_sample else SourceKind.FILE
+        return Source(kind, f"query log {self.describe(traffic.path)}", when)

@@ -7,10 +7,13 @@ Reads the notebook's cost analytics file, checks that its three numbers agree
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files
 from .result import Result, Status
+from .traffic import Traffic, require_prices
 
 ID = "cost_savings"
 TITLE = "Cost savings baseline"
@@ -40,6 +43,9 @@ def _money(x: float) -> str:
 
 def check(ctx: Context) -> Result:
     """Cost savings baseline"""
+    traffic = ctx.traffic()
+    if traffic is not None and traffic.layered:
+        return _from_traffic(ctx, traffic)
     paths = find_files(ctx.folder, REPORT_FILES)
     if not paths:
         raise NotMeasured(
@@ -92,11 +98,24 @@ def check(ctx: Context) -> Result:
             f"Worked example with your numbers: {example['queries_per_day']:,.0f} queries/day × "
             f"{example['miss_rate']:.1%} misses × ${example['cost_per_miss']:.4f} per miss = "
             f"{_money(example['cost_per_day'])}/day = {_money(example['cost_per_month'])}/month")
+    return _verdict(savings, stated is not None, path.name, source, metrics, details)
+
+
+def _verdict(savings: float, stated: bool, file_name: str, source, metrics: dict, details: list[str],
+             caveat: str = "") -> Result:
+    result = _band(savings, stated, file_name, source, metrics, details, caveat)
+    if not caveat or caveat in result.summary:
+        return result
+    return replace(result, summary=f"{result.summary} Also, {caveat}.")
+
+
+def _band(savings: float, stated: bool, file_name: str, source, metrics: dict, details: list[str],
+          caveat: str) -> Result:
     value = f"savings {savings:.1%}"
-    if stated is None:
+    if not stated:
         return Result(ID, TITLE, Status.WARN,
                       f"Savings of {savings:.1%} computed, but the cost_savings_vs_baseline field is missing.",
-                      source, f"Add \"cost_savings_vs_baseline\": {savings:.3f} to {path.name} so M2.2 can "
+                      source, f"Add \"cost_savings_vs_baseline\": {savings:.3f} to {file_name} so M2.2 can "
                       "track compound savings against it.", value, BAR_TEXT, metrics, tuple(details))
     if savings < 0:
         return Result(ID, TITLE, Status.FAIL,
@@ -112,9 +131,78 @@ def check(ctx: Context) -> Result:
                 "pipeline cost and that current cost includes the cache's own costs.")
         return Result(ID, TITLE, Status.WARN, f"Savings of {savings:.1%} are {where} the typical 30–70% range.",
                       source, hint, value, BAR_TEXT, metrics, tuple(details))
+    if caveat:
+        return Result(ID, TITLE, Status.WARN, f"Savings of {savings:.1%}, within 30–70%, but {caveat}.",
+                      source, "Fix or remove the lines named below so that every request counts.",
+                      value, BAR_TEXT, metrics, tuple(details))
     return Result(ID, TITLE, Status.PASS,
                   f"Baseline recorded: savings of {savings:.1%}, within the expected 30–70%.",
                   source, "", value, BAR_TEXT, metrics, tuple(details))
+
+
+def break_even(overhead_per_day: float, queries_per_day: float, saving_per_hit: float) -> float | None:
+    """The hit rate at which what the hits save equals what the cache costs to run."""
+    if queries_per_day <= 0 or saving_per_hit <= 0:
+        return None
+    return overhead_per_day / (queries_per_day * saving_per_hit)
+
+
+def _from_traffic(ctx: Context, t: Traffic) -> Result:
+    require_prices(t, ctx.describe(ctx.folder))
+    costs = t.costs()
+    if costs is None:
+        raise NotMeasured(f"{ctx.describe(t.path)} has no model and token counts (nor cost_usd) to price.",
+                          "Log model, input_tokens and output_tokens (or cost_usd) for each request.")
+    days, n = t.days, t.layered
+    baseline, actual = costs["baseline"] / days, costs["actual"] / days
+    if baseline == 0:
+        raise NotMeasured(f"{ctx.describe(t.path)}: the priced requests cost nothing, so there is no baseline.",
+                          "Check the token counts and the models in the log.")
+    savings = 1 - actual / baseline
+    queries_per_day = n / days
+    hits = n - t.layers["none"]
+    per_miss = costs["cost_per_miss"]
+    full = costs["llm_mean"] + costs["emb_mean"] + t.prices.retrieval_usd_per_query
+    saving_per_hit = (costs["baseline"] - costs["actual"]) / hits if hits else full
+    lookups_per_day = (n - t.layers["response"]) / days  # every request past the exact layer is embedded
+    overhead = t.prices.redis_usd_per_month / DAYS_PER_MONTH + costs["emb_mean"] * lookups_per_day
+    even = break_even(overhead, queries_per_day, saving_per_hit)
+    rates = t.layer_rates()
+    metrics: dict[str, object] = {
+        "savings": savings, "baseline_cost_per_day": baseline, "current_cost_per_day": actual,
+        "baseline_cost_per_month": baseline * DAYS_PER_MONTH, "current_cost_per_month": actual * DAYS_PER_MONTH,
+        "saved_per_month": (baseline - actual) * DAYS_PER_MONTH, "band": [LOW, HIGH],
+        "requests": n, "days": t.span_days, "queries_per_day": queries_per_day, "cost_per_miss": per_miss,
+        "layer_rates": rates, "break_even_hit_rate": even, "hit_rate": t.hit_rate,
+        "estimated_parts": costs["estimated"], "measured": True,
+    }
+    if per_miss is not None:
+        metrics["worked_example"] = worked_example(queries_per_day, rates["none"], per_miss)
+    span = f"{t.span_days:.1f} days" if t.span_days >= 1 else f"{t.span_days * 24:.1f} hours (extrapolated to a day)"
+    details = [f"Measured from {n:,} requests over {span}, priced with "
+               + (", ".join(t.prices.sources()) or "the recorded cost_usd")
+               + ".",
+               f"Baseline (no cache): {_money(baseline)}/day = {_money(baseline * DAYS_PER_MONTH)}/month",
+               f"With the cache: {_money(actual)}/day = {_money(actual * DAYS_PER_MONTH)}/month",
+               f"Saved: {_money(baseline - actual)}/day = {_money((baseline - actual) * DAYS_PER_MONTH)}/month",
+               "Requests answered per layer: " + ", ".join(f"{k} {rates[k]:.1%}" for k in ("response", "semantic",
+                                                                                            "embedding", "context", "none"))]
+    if per_miss is not None:
+        ex = metrics["worked_example"]
+        details.append(f"Worked example with your numbers: {queries_per_day:,.0f} queries/day × {rates['none']:.1%} "
+                       f"misses × ${per_miss:.4f} per miss = {_money(ex['cost_per_day'])}/day = "
+                       f"{_money(ex['cost_per_month'])}/month")
+    if even is not None:
+        details.append(f"Break-even hit rate: {even:.1%} (your cache costs {_money(overhead)}/day to run: Redis "
+                       f"{_money(t.prices.redis_usd_per_month)}/month plus an embedding per lookup; each hit saves "
+                       f"${saving_per_hit:.5f} on average). Your hit rate: {t.hit_rate:.1%}.")
+    if costs["estimated"]:
+        details.append(f"{costs['estimated']:,} request parts without tokens were costed at the mean of those with them.")
+    caveat = ""
+    if t.stats.bad:
+        caveat = f"{t.stats.bad:,} of {t.stats.lines:,} log lines were skipped"
+        details.extend(t.stats.problems or [])
+    return _verdict(savings, True, t.path.name, ctx.log_source(t), metrics, details, caveat)
 
 
 def _example_from(data: dict, baseline: float | None, current: float | None) -> dict[str, float] | None:

@@ -15,6 +15,7 @@ from .errors import InputError, NotMeasured
 from .files import find_files
 from .redis_stats import RedisStats
 from .result import Result, Source, SourceKind, Status
+from .traffic import Traffic
 
 ID = "hit_rate"
 TITLE = "Cache hit rate"
@@ -134,6 +135,24 @@ def _from_report(ctx: Context, redis_note: str) -> Result:
                   f"hit rate {_pct(rate)} (reported)", BAR_TEXT, metrics, tuple(details))
 
 
+def _layer_details(traffic: Traffic | None) -> tuple[list[str], dict[str, float] | None]:
+    if traffic is None or not traffic.layered:
+        return [], None
+    rates = traffic.layer_rates()
+    line = (f"Per layer, from {traffic.layered:,} requests in the query log: "
+            + ", ".join(f"{k} {rates[k]:.1%}" for k in ("response", "semantic", "embedding", "context"))
+            + f"; full misses {rates['none']:.1%}.")
+    return [line], rates
+
+
+def _from_log(ctx: Context, traffic: Traffic, note: str) -> Result:
+    hits = traffic.layered - traffic.layers["none"]
+    details = [note + "; measuring from the query log's cache_layer field instead."]
+    if traffic.stats.bad:
+        details.append(f"{traffic.stats.bad:,} of {traffic.stats.lines:,} log lines were skipped.")
+    return _judge(hits, traffic.layers["none"], ctx.log_source(traffic), details)
+
+
 def check(ctx: Context) -> Result:
     """Cache hit rate"""
     if ctx.config.sample:
@@ -142,7 +161,28 @@ def check(ctx: Context) -> Result:
         note = "Redis skipped (SKIP_REDIS=true or --no-redis)"
     else:
         try:
-            return _from_redis(ctx.redis.stats())
+            stats = ctx.redis.stats()
         except NotMeasured as exc:
             note = exc.message
-    return _from_report(ctx, note)
+        else:
+            result = _from_redis(stats)
+            return _with_layers(result, _safe_traffic(ctx))
+    traffic = _safe_traffic(ctx)
+    if traffic is not None and traffic.layered:
+        return _with_layers(_from_log(ctx, traffic, note), traffic)
+    return _with_layers(_from_report(ctx, note), traffic)
+
+
+def _safe_traffic(ctx: Context) -> Traffic | None:
+    """The query log if it is usable; a broken log is reported by the checks that depend on it."""
+    try:
+        return ctx.traffic()
+    except InputError:
+        return None
+
+
+def _with_layers(result: Result, traffic: Traffic | None) -> Result:
+    lines, rates = _layer_details(traffic)
+    if not lines:
+        return result
+    return replace(result, details=result.details + tuple(lines), metrics={**result.metrics, "layer_rates": rates})

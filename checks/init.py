@@ -12,7 +12,9 @@ from pathlib import Path
 
 from .errors import InputError
 
-TEMPLATES = ["failures_documentation.md", "cache_metrics.json", "cost_analytics.json", "query_diversity.json"]
+# The example log has a name the checks do not read: rename it to query_log.jsonl once it holds your traffic.
+TEMPLATES = ["failures_documentation.md", "cache_metrics.json", "cost_analytics.json", "query_diversity.json",
+             "query_log.example.jsonl"]
 
 
 def init_folder(folder: Path) -> tuple[list[str], list[str]]:

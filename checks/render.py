@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from html import escape
 
+from . import charts
 from .result import Result, Status
 from .runner import Report
 
@@ -81,10 +82,25 @@ def result_html(result: Result) -> str:
     parts.append(f"<p>{e(result.summary)}</p>")
     if result.details:
         parts.append("<ul>" + "".join(f"<li>{e(d)}</li>" for d in result.details) + "</ul>")
+    parts.extend(f'<figure class="bridge-figure">{svg}</figure>' for svg in _charts(result))
     label = " <strong>Sample data</strong>: these numbers are the course's, not yours." if result.sample else ""
     parts.append(f'<p class="bridge-source">Source: {e(result.source.detail)}{e(_when(result))}.{label}</p>')
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _charts(result: Result) -> list[str]:
+    """The pictures a result's metrics support, as inline SVG."""
+    m = result.metrics
+    out = []
+    if result.id == "query_diversity" and m.get("method") == "replay" and m.get("similarity_distribution"):
+        out.append(charts.similarity_distribution(m["similarity_distribution"]))
+    if m.get("layer_rates") and result.id in {"hit_rate", "cost_savings"}:
+        out.append(charts.layer_rates(m["layer_rates"]))
+    if result.id == "cost_savings" and m.get("baseline_cost_per_day") is not None \
+            and m.get("current_cost_per_day") is not None:
+        out.append(charts.cost_compare(m["baseline_cost_per_day"], m["current_cost_per_day"]))
+    return out
 
 
 def readiness_html(report: Report, base: str = "") -> str:

@@ -48,7 +48,7 @@ class Report:
             reasons.append("not passed: " + ", ".join(not_passed))
         if samples:
             reasons.append(f"{samples} result{'s' if samples != 1 else ''} from shipped sample data, "
-                           "which never count towards readiness")
+                           f"which never count{'s' if samples == 1 else ''} towards readiness")
         return f"Not ready for M2.2 yet ({tally}); " + "; ".join(reasons) + "."
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def results(folder: Path | None, **kw):
 def test_sample_data_is_labelled_sample_everywhere_and_never_ready():
     report = run(Config(use_redis=False, sample=True))
     assert [r.sample for r in report.results] == [True] * 4
-    assert all(r.source.detail.startswith("stubs/") for r in report.results)
+    assert all("stubs/" in r.source.detail and "shipped sample data" in r.source.detail for r in report.results)
     assert not report.ready
     assert "sample" in report.readiness_summary
 

@@ -97,7 +97,7 @@ def test_init_writes_templates_and_never_overwrites(tmp_path):
     assert out.returncode == 0
     names = sorted(p.name for p in target.iterdir())
     assert names == ["cache_metrics.json", "cost_analytics.json", "failures_documentation.md",
-                     "query_diversity.json"]
+                     "query_diversity.json", "query_log.example.jsonl"]
     (target / "failures_documentation.md").write_text("# mine\n", encoding="utf-8")
     before = tree_digest(target)
     again = run_cli("init", str(target))

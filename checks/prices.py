@@ -1,0 +1,104 @@
+"""Model prices: the genai-prices library, and the learner's ``prices.json`` for what it does not know.
+
+``prices.json`` (optional, in the data folder)::
+
+    {
+      "models": {"my-finetune": {"input_usd_per_mtok": 0.30, "output_usd_per_mtok": 1.20}},
+      "retrieval_usd_per_query": 0.0001,
+      "redis_usd_per_month": 30
+    }
+
+A model named there wins over the library. A model neither knows is never
+priced at zero: the caller is told its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .errors import InputError
+from .files import load_json
+
+PRICE_FILE = "prices.json"
+# Tried in turn when a model name alone does not identify its provider (embedding models, mostly).
+_PROVIDERS = (None, "openai", "anthropic", "google", "mistral", "cohere", "voyage", "aws")
+_PROBE_TOKENS = 1000  # base-tier rates: tiered prices start far above one request's size
+
+
+@dataclass(frozen=True)
+class Rate:
+    input_per_token: float
+    output_per_token: float
+    source: str  # "genai-prices x.y.z" or "prices.json"
+
+
+@dataclass
+class PriceBook:
+    own: dict[str, Rate] = field(default_factory=dict)
+    retrieval_usd_per_query: float = 0.0
+    redis_usd_per_month: float = 0.0
+    file: str | None = None
+    _cache: dict[str, Rate | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path, describe) -> "PriceBook":
+        path = folder / PRICE_FILE
+        if not path.exists():
+            return cls()
+        data = load_json(path, _SCHEMA)
+        own = {name: Rate(v["input_usd_per_mtok"] / 1e6, v.get("output_usd_per_mtok", 0.0) / 1e6, PRICE_FILE)
+               for name, v in data.get("models", {}).items()}
+        return cls(own, float(data.get("retrieval_usd_per_query", 0.0)),
+                   float(data.get("redis_usd_per_month", 0.0)), describe(path))
+
+    def sources(self) -> list[str]:
+        """Where the rates used so far came from."""
+        used = [r for r in self._cache.values() if r is not None] + list(self.own.values())
+        return sorted({r.source for r in used})
+
+    def rate(self, model: str) -> Rate | None:
+        if model in self.own:
+            return self.own[model]
+        if model not in self._cache:
+            self._cache[model] = _library_rate(model)
+        return self._cache[model]
+
+
+def _library_rate(model: str) -> Rate | None:
+    from genai_prices import Usage, __version__, calc_price
+
+    ref, provider_hint = model, None
+    if "/" in model:  # "openai/text-embedding-3-small"
+        provider_hint, ref = model.split("/", 1)
+    for provider in ((provider_hint,) if provider_hint else _PROVIDERS):
+        try:
+            inp = calc_price(Usage(input_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider)
+            out = calc_price(Usage(output_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider)
+        except LookupError:
+            continue
+        per = Decimal(_PROBE_TOKENS)
+        return Rate(float(inp.total_price / per), float(out.total_price / per), f"genai-prices {__version__}")
+    return None
+
+
+_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "models": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["input_usd_per_mtok"],
+            "properties": {"input_usd_per_mtok": {"type": "number", "minimum": 0},
+                           "output_usd_per_mtok": {"type": "number", "minimum": 0}}}},
+        "retrieval_usd_per_query": {"type": "number", "minimum": 0},
+        "redis_usd_per_month": {"type": "number", "minimum": 0},
+    },
+}
+
+
+def unknown_model_error(unknown: dict[str, int], describe_folder: str) -> InputError:
+    names = ", ".join(f"{m} ({n:,} requests)" for m, n in sorted(unknown.items(), key=lambda kv: -kv[1]))
+    return InputError(f"No price known for {names}",
+                      f"Add each to prices.json in {describe_folder} as "
+                      '{"models": {"NAME": {"input_usd_per_mtok": ..., "output_usd_per_mtok": ...}}}, '
+                      "or record cost_usd on those requests.")

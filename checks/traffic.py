@@ -1,0 +1,183 @@
+"""One pass over the learner's query log: layer counts, costs, and the queries for the replay.
+
+Cost model per request (``cost_usd`` on a record wins where present):
+
+    layer that answered   pays
+    none                  embedding + retrieval + LLM   (the full pipeline)
+    embedding             retrieval + LLM
+    context               LLM
+    semantic              embedding (the lookup needs the query's vector)
+    response              nothing
+
+The no-cache baseline pays the full pipeline for every request. Where a
+request lacks the tokens to price a part, that part is costed at the mean of
+the requests that have them, and the result says how many were estimated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .prices import PriceBook, unknown_model_error
+from .querylog import LAYERS, ReadStats, read
+from .similarity import Distinct, Replay, replay
+
+HITS = ("response", "semantic", "embedding", "context")
+TOO_MANY_BAD = 0.5  # more bad lines than this share makes the log unusable
+DAYS_PER_MONTH = 30
+
+
+@dataclass
+class Traffic:
+    path: Path
+    stats: ReadStats
+    first_ts: float | None = None
+    last_ts: float | None = None
+    layers: dict[str, int] = field(default_factory=lambda: {k: 0 for k in LAYERS})
+    unlayered: int = 0
+    # Costs, summed; the *_unknown counters are requests whose part could not be priced from the record.
+    baseline: float = 0.0
+    actual: float = 0.0
+    llm_known_sum: float = 0.0
+    llm_known: int = 0
+    llm_unknown_full: int = 0  # requests missing LLM tokens, in the baseline
+    llm_unknown_paid: int = 0  # ... of which the actual cost also pays the LLM (no cost_usd)
+    emb_known_sum: float = 0.0
+    emb_known: int = 0
+    emb_unknown_full: int = 0
+    emb_unknown_paid: int = 0
+    recorded_cost: int = 0  # requests with cost_usd
+    miss_cost_sum: float = 0.0
+    miss_llm_unknown: int = 0
+    miss_emb_unknown: int = 0
+    unknown_models: dict[str, int] = field(default_factory=dict)
+    queries: Distinct = field(default_factory=Distinct)
+    with_vectors: int = 0
+    prices: PriceBook = field(default_factory=PriceBook)
+    _replay: Replay | None = None
+
+    @property
+    def requests(self) -> int:
+        return self.stats.lines - self.stats.bad
+
+    @property
+    def layered(self) -> int:
+        return sum(self.layers.values())
+
+    @property
+    def span_days(self) -> float:
+        if self.first_ts is None or self.last_ts is None:
+            return 0.0
+        return (self.last_ts - self.first_ts) / 86400
+
+    @property
+    def days(self) -> float:
+        """The period the per-day figures divide by: the log's span, at least one hour."""
+        return max(self.span_days, 1 / 24)
+
+    def layer_rates(self) -> dict[str, float]:
+        total = self.layered
+        return {k: (v / total if total else 0.0) for k, v in self.layers.items()}
+
+    @property
+    def hit_rate(self) -> float | None:
+        return None if not self.layered else 1 - self.layers["none"] / self.layered
+
+    def costs(self) -> dict[str, float] | None:
+        """Baseline and actual cost over the log, with estimated parts filled in."""
+        if not self.layered:
+            return None
+        llm_mean = self.llm_known_sum / self.llm_known if self.llm_known else None
+        emb_mean = self.emb_known_sum / self.emb_known if self.emb_known else 0.0
+        if llm_mean is None and self.llm_unknown_full and self.recorded_cost < self.layered:
+            return None  # nothing to price the LLM with
+        llm_mean = llm_mean or 0.0
+        baseline = self.baseline + llm_mean * self.llm_unknown_full + emb_mean * self.emb_unknown_full
+        actual = self.actual + llm_mean * self.llm_unknown_paid + emb_mean * self.emb_unknown_paid
+        misses = self.layers["none"]
+        miss_total = self.miss_cost_sum + llm_mean * self.miss_llm_unknown + emb_mean * self.miss_emb_unknown
+        return {"baseline": baseline, "actual": actual, "llm_mean": llm_mean, "emb_mean": emb_mean,
+                "cost_per_miss": miss_total / misses if misses else None,
+                "estimated": self.llm_unknown_full + self.emb_unknown_full}
+
+    def replay(self, ttl_s: float | None = None) -> Replay:
+        if self._replay is None or self._replay.ttl_s != ttl_s:
+            self._replay = replay(self.queries, ttl_s)
+        return self._replay
+
+
+def _price(prices: PriceBook, model: str | None, tin: int | None, tout: int | None,
+           unknown: dict[str, int]) -> float | None:
+    if model is None or tin is None:
+        return None
+    rate = prices.rate(model)
+    if rate is None:
+        unknown[model] = unknown.get(model, 0) + 1
+        return None
+    return tin * rate.input_per_token + (tout or 0) * rate.output_per_token
+
+
+def analyse(path: Path, prices: PriceBook) -> Traffic:
+    """Read the log once and accumulate everything the checks need."""
+    stats = ReadStats()
+    t = Traffic(path, stats, prices=prices)
+    retrieval = prices.retrieval_usd_per_query
+    layers = t.layers
+    for rec in read(path, stats):
+        ts = rec.ts
+        if t.first_ts is None or ts < t.first_ts:
+            t.first_ts = ts
+        if t.last_ts is None or ts > t.last_ts:
+            t.last_ts = ts
+        if rec.query:
+            t.queries.add(ts, rec.query, rec.embedding)
+            if rec.embedding is not None:
+                t.with_vectors += 1
+        layer = rec.cache_layer
+        if layer is None:
+            t.unlayered += 1
+            continue
+        layers[layer] += 1
+        llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, t.unknown_models)
+        emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, t.unknown_models)
+        pays_llm = layer in ("none", "embedding", "context")
+        pays_emb = layer in ("none", "semantic")
+        if llm is None:
+            t.llm_unknown_full += 1
+        else:
+            t.llm_known_sum += llm
+            t.llm_known += 1
+        if emb is None:
+            t.emb_unknown_full += 1
+        else:
+            t.emb_known_sum += emb
+            t.emb_known += 1
+        t.baseline += (llm or 0.0) + (emb or 0.0) + retrieval
+        if rec.cost_usd is not None:
+            t.recorded_cost += 1
+            actual = rec.cost_usd
+        else:
+            actual = ((llm or 0.0) if pays_llm else 0.0) + ((emb or 0.0) if pays_emb else 0.0) \
+                + (retrieval if layer in ("none", "embedding") else 0.0)
+            t.llm_unknown_paid += pays_llm and llm is None
+            t.emb_unknown_paid += pays_emb and emb is None
+        t.actual += actual
+        if layer == "none":
+            t.miss_cost_sum += actual
+            if rec.cost_usd is None:
+                t.miss_llm_unknown += llm is None
+                t.miss_emb_unknown += emb is None
+    if stats.lines == 0:
+        raise InputError(f"{path.name} holds no requests", "Write one request per line (see the data formats page).")
+    if stats.bad > stats.lines * TOO_MANY_BAD:
+        raise InputError(f"{path.name}: {stats.bad:,} of {stats.lines:,} lines are not valid requests; first: "
+                         + "; ".join(stats.problems or []),
+                         "Check that the file is a query log in the documented format.")
+    return t
+
+
+def require_prices(t: Traffic, folder_name: str) -> None:
+    if t.unknown_models:
+        raise unknown_model_error(t.unknown_models, folder_name)

@@ -1,0 +1,266 @@
+"""Query-log analytics with hand-computed expectations: cost to the cent, layers, replay, bad records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from checks import Config, Status, run
+from checks.querylog import BadRecord, to_record
+from checks.similarity import Distinct, replay, set_cosine, trigrams, normalise
+from conftest import run_cli
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "checks" / "schemas"
+# Own prices, so that the expectations can be computed by hand: $1 and $2 per million tokens.
+PRICES = {"models": {"m-llm": {"input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0},
+                     "m-emb": {"input_usd_per_mtok": 0.1}},
+          "retrieval_usd_per_query": 0.001, "redis_usd_per_month": 3.0}
+
+
+def write_log(folder: Path, records: list[dict], name: str = "query_log.jsonl", prices: dict | None = PRICES) -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    if prices is not None:
+        (folder / "prices.json").write_text(json.dumps(prices), encoding="utf-8")
+    return path
+
+
+def req(ts: float, layer: str, query: str = "q", **extra) -> dict:
+    base = {"ts": ts, "query": query, "cache_layer": layer, "model": "m-llm", "input_tokens": 1000,
+            "output_tokens": 500, "embedding_model": "m-emb", "embedding_tokens": 10000}
+    base.update(extra)
+    return base
+
+
+def results(folder: Path, **kw):
+    return {r.id: r for r in run(Config(data_dir=folder, use_redis=False, **kw)).results}
+
+
+def test_cost_to_the_cent_on_a_small_log(tmp_path):
+    # LLM call: 1000 × $1/M + 500 × $2/M = $0.002. Embedding: 10000 × $0.1/M = $0.001. Retrieval: $0.001.
+    # Full pipeline = $0.004. Over exactly one day (ts 0 .. 86400):
+    #   none $0.004, embedding $0.003 (retrieval + LLM), context $0.002, semantic $0.001, response $0.
+    layers = ["none", "none", "embedding", "context", "semantic", "response", "response", "response"]
+    records = [req(i * 86400 / (len(layers) - 1), layer) for i, layer in enumerate(layers)]
+    records[1]["cost_usd"] = 0.0055  # a recorded cost wins over the computed one for the actual cost
+    write_log(tmp_path, records)
+    r = results(tmp_path)["cost_savings"]
+    assert r.metrics["measured"] is True and r.source.detail.startswith("query log")
+    assert r.metrics["baseline_cost_per_day"] == pytest.approx(8 * 0.004)
+    actual = 0.004 + 0.0055 + 0.003 + 0.002 + 0.001
+    assert r.metrics["current_cost_per_day"] == pytest.approx(actual)
+    assert r.metrics["savings"] == pytest.approx(1 - actual / 0.032)
+    assert r.metrics["baseline_cost_per_month"] == pytest.approx(0.96)
+    assert r.metrics["cost_per_miss"] == pytest.approx((0.004 + 0.0055) / 2)
+    assert r.metrics["layer_rates"]["response"] == pytest.approx(3 / 8)
+    assert r.metrics["layer_rates"]["none"] == pytest.approx(2 / 8)
+    ex = r.metrics["worked_example"]
+    assert ex["queries_per_day"] == pytest.approx(8) and ex["miss_rate"] == pytest.approx(0.25)
+    assert ex["cost_per_day"] == pytest.approx(8 * 0.25 * 0.00475)
+    # Break-even: overhead = $3/30 + $0.001 × 5 lookups (all but response hits) per day = $0.105;
+    # each of the 6 hits saves (0.032 - 0.0155) / 6 on average.
+    saving_per_hit = (0.032 - actual) / 6
+    assert r.metrics["break_even_hit_rate"] == pytest.approx(0.105 / (8 * saving_per_hit))
+    assert any("Break-even hit rate" in d for d in r.details)
+    assert r.status is Status.PASS  # 51.6% saving
+
+
+def test_per_layer_hit_rate_from_the_log_when_redis_is_skipped(tmp_path):
+    layers = ["response"] * 40 + ["semantic"] * 25 + ["embedding"] * 10 + ["context"] * 5 + ["none"] * 120
+    write_log(tmp_path, [req(i, layer, f"q{i}") for i, layer in enumerate(layers)])
+    r = results(tmp_path)["hit_rate"]
+    assert (r.metrics["hits"], r.metrics["misses"]) == (80, 120)
+    assert r.metrics["hit_rate"] == pytest.approx(0.40) and r.status is Status.PASS
+    assert r.metrics["layer_rates"] == pytest.approx({"response": 0.2, "semantic": 0.125, "embedding": 0.05,
+                                                      "context": 0.025, "none": 0.6})
+    assert "query log" in r.source.detail
+
+
+def test_unknown_model_is_named_not_priced_at_zero(tmp_path):
+    write_log(tmp_path, [req(0, "none", model="my-private-model"), req(60, "none")])
+    r = results(tmp_path)["cost_savings"]
+    assert r.status is Status.ERROR and "my-private-model (1 requests)" in r.summary
+    assert "prices.json" in r.hint
+
+
+def test_library_prices_a_known_model(tmp_path):
+    records = [req(i * 60, "none" if i % 2 else "response", model="gpt-4o-mini", embedding_model="text-embedding-3-small")
+               for i in range(200)]
+    write_log(tmp_path, records, prices=None)
+    r = results(tmp_path)["cost_savings"]
+    assert r.status is Status.PASS
+    assert any("genai-prices" in d for d in r.details)
+    # gpt-4o-mini: $0.15 / $0.60 per million; 1000 in + 500 out = $0.00045 per call.
+    per_call = 1000 * 0.15e-6 + 500 * 0.6e-6
+    emb = 10000 * 0.02e-6
+    days = 199 * 60 / 86400
+    assert r.metrics["baseline_cost_per_day"] == pytest.approx(200 * (per_call + emb) / days)
+
+
+def test_bad_records_are_named_and_skipped(tmp_path):
+    lines = [json.dumps(req(i, "none", f"q{i}")) for i in range(20)]
+    lines[3] = "{not json"
+    lines[7] = json.dumps({"query": "no time", "cache_layer": "none"})
+    lines[11] = json.dumps(req(11, "hit"))
+    (tmp_path / "query_log.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "prices.json").write_text(json.dumps(PRICES), encoding="utf-8")
+    by_id = results(tmp_path)
+    r = by_id["cost_savings"]
+    assert r.status is Status.WARN and "3 of 20 log lines were skipped" in r.summary
+    assert "query_log.jsonl, line 4: malformed JSON" in " ".join(r.details)
+    assert "query_log.jsonl, line 8: ts is missing" in " ".join(r.details)
+    assert "line 12: cache_layer 'hit' is not one of" in " ".join(r.details)
+    assert by_id["hit_rate"].metrics["misses"] == 17
+
+
+def test_a_mostly_bad_log_is_an_error_listing_the_first_problems(tmp_path):
+    lines = ["garbage"] * 8 + [json.dumps(req(i, "none")) for i in range(2)]
+    (tmp_path / "query_log.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    r = results(tmp_path)["query_diversity"]
+    assert r.status is Status.ERROR and "8 of 10 lines are not valid requests" in r.summary
+    assert "query_log.jsonl, line 1: malformed JSON" in r.summary
+
+
+def test_binary_log_is_an_error(tmp_path):
+    (tmp_path / "query_log.jsonl").write_bytes(b'{"ts": 1}\n\x00\x01\x02\n')
+    r = results(tmp_path)["cost_savings"]
+    assert r.status is Status.ERROR and "line 2: binary data" in r.summary
+
+
+def test_csv_log_with_the_same_columns(tmp_path):
+    rows = ["ts,query,cache_layer,model,input_tokens,output_tokens,embedding_model,embedding_tokens"]
+    rows += [f'2026-11-20T10:{i:02d}:00Z,"How do I reset my password, please?",{"none" if i == 0 else "response"},'
+             f"m-llm,1000,500,m-emb,10000" for i in range(50)]
+    (tmp_path / "query_log.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "prices.json").write_text(json.dumps(PRICES), encoding="utf-8")
+    by_id = results(tmp_path)
+    assert by_id["hit_rate"].metrics["hits"] == 49
+    div = by_id["query_diversity"]
+    assert div.metrics["exact_repeat_share"] == pytest.approx(49 / 50)
+    assert div.metrics["diversity_score"] == pytest.approx(1 / 50)
+
+
+def test_replay_of_exact_duplicates():
+    d = Distinct()
+    for i, q in enumerate(["a question about billing", "A question about billing!", "another thing entirely",
+                           "a question about billing"]):
+        d.add(float(i), q)
+    rp = replay(d)
+    assert rp.distinct == 2 and rp.exact_repeat_share == pytest.approx(0.5)
+    assert all(v == pytest.approx(0.5) for v in rp.answered.values())
+    assert rp.buckets["70-100%"] == pytest.approx(0.5)
+
+
+def test_replay_uses_the_logs_vectors_and_its_thresholds():
+    # Unit vectors at known angles: cos(q1, q0) = 0.9, cos(q2, q0) = 0.82, cos(q1, q2) = 0.738,
+    # q3 orthogonal to all.
+    import math
+
+    d = Distinct()
+    d.add(0, "original question", [1.0, 0.0, 0.0, 0.0])
+    d.add(1, "paraphrase one", [0.9, math.sqrt(1 - 0.81), 0.0, 0.0])
+    d.add(2, "paraphrase two", [0.82, 0.0, math.sqrt(1 - 0.82 ** 2), 0.0])
+    d.add(3, "unrelated", [0.0, 0.0, 0.0, 1.0])
+    rp = replay(d)
+    assert rp.mode == "vectors" and rp.default_threshold == 0.85
+    # At 0.80 both paraphrases are answered by the stored original; at 0.85 only the first; at 0.95 none.
+    assert rp.answered[0.80] == pytest.approx(2 / 4)
+    assert rp.answered[0.85] == pytest.approx(1 / 4)
+    assert rp.answered[0.95] == pytest.approx(0.0)
+    assert rp.diversity_score == pytest.approx(3 / 4)
+    assert rp.buckets == pytest.approx({"0-30%": 0.5, "30-70%": 0.0, "70-100%": 0.5})
+
+
+def test_replay_ttl_expires_entries():
+    d = Distinct()
+    for ts in (0, 100, 5000):
+        d.add(float(ts), "same question")
+    assert replay(d).answered[0.8] == pytest.approx(2 / 3)
+    assert replay(d, ttl_s=1000).answered[0.8] == pytest.approx(1 / 3)  # 5000 s is past the 1000 s TTL
+
+
+def test_text_similarity_is_cosine_over_trigrams():
+    a, b = trigrams(normalise("reset password")), trigrams(normalise("reset my password"))
+    assert set_cosine(a, b) == pytest.approx(len(a & b) / (len(a) * len(b)) ** 0.5)
+    assert 0.7 < set_cosine(a, b) < 1.0
+
+
+def test_text_replay_finds_every_pair_above_the_floor():
+    """Prefix filtering must be exact: compare its neighbours with brute force on varied text."""
+    from checks.similarity import NEIGHBOUR_FLOOR, _neighbours_text, _token_sets
+
+    import random
+
+    rng = random.Random(3)
+    words = ["cache", "redis", "reset", "password", "plan", "pro", "export", "csv", "invoice", "team", "sso"]
+    norms = [normalise(" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))) for _ in range(300)]
+    norms = list(dict.fromkeys(norms))
+    toks = _token_sets(norms)
+    found = {(min(x, y), max(x, y)) for x, nb in enumerate(_neighbours_text(toks, NEIGHBOUR_FLOOR)) for y, _ in nb}
+    sets = [set(t) for t in toks]
+    brute = {(x, y) for x in range(len(sets)) for y in range(x + 1, len(sets))
+             if len(sets[x] & sets[y]) / (len(sets[x]) * len(sets[y])) ** 0.5 >= NEIGHBOUR_FLOOR}
+    assert brute and found == brute
+
+
+def test_redact_hides_query_text_everywhere(tmp_path):
+    secret = "what is the salary of employee 4711"
+    write_log(tmp_path, [req(i, "none", secret if i % 2 else f"other {i}") for i in range(200)])
+    out = run_cli("--json", "--no-redis", "--redact", "--data", str(tmp_path))
+    assert secret not in out.stdout.lower() and "4711" not in out.stdout
+    report = json.loads(out.stdout)
+    div = next(r for r in report["results"] if r["id"] == "query_diversity")
+    assert div["metrics"]["top_groups"][0] == {"query": None, "count": 100}
+    plain = run_cli("--json", "--no-redis", "--data", str(tmp_path))
+    assert secret in plain.stdout
+
+
+def test_hand_validation_agrees_with_the_shipped_schema():
+    schema = json.loads((SCHEMA_DIR / "query_log_record.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    cases = [
+        {"ts": "2026-11-20T10:00:00Z", "query": "q", "cache_layer": "none"},
+        {"ts": 1763632800, "cache_layer": "semantic", "input_tokens": 5, "cost_usd": 0.1, "embedding": [0.1, 2]},
+        {"ts": 1, "cache_layer": "miss"},
+        {"query": "no ts"},
+        {"ts": 1, "input_tokens": -1},
+        {"ts": 1, "input_tokens": 1.5},
+        {"ts": 1, "cost_usd": "cheap"},
+        {"ts": 1, "embedding": []},
+        {"ts": 1, "embedding": ["x"]},
+        {"ts": 1, "query": 42},
+        {"ts": True},
+        {"ts": -5},
+    ]
+    for case in cases:
+        schema_ok = validator.is_valid(case)
+        try:
+            to_record(case)
+            ours = True
+        except BadRecord:
+            ours = False
+        assert ours == schema_ok, case
+
+
+def test_the_sample_log_gives_measured_results_for_all_three():
+    report = run(Config(sample=True, use_redis=False))
+    by_id = {r.id: r for r in report.results}
+    assert by_id["hit_rate"].source.detail.startswith("query log stubs/query_log.jsonl")
+    assert by_id["cost_savings"].metrics["measured"] is True
+    assert by_id["query_diversity"].metrics["method"] == "replay"
+    assert 0.35 <= by_id["hit_rate"].metrics["hit_rate"] <= 0.45  # roughly the notebook's typical 40%
+    assert all(r.sample for r in report.results)
+
+
+def test_a_folder_with_only_a_query_log(tmp_path):
+    import shutil
+
+    shutil.copy(Path(__file__).resolve().parent.parent / "stubs" / "query_log.jsonl", tmp_path / "query_log.jsonl")
+    by_id = results(tmp_path)
+    for cid in ("hit_rate", "cost_savings", "query_diversity"):
+        assert by_id[cid].source.kind.value == "file" and not by_id[cid].sample
+        assert by_id[cid].status is Status.PASS, by_id[cid].summary
+    assert by_id["cost_savings"].metrics["measured"] and by_id["query_diversity"].metrics["measured"]
