@@ -10,16 +10,17 @@ Two similarity scales, never mixed:
   threshold it answers fewer queries than an embedding cache would, and the
   diversity it reports is an upper bound.
 
-The exact neighbours above the lowest threshold of interest are found with
-prefix filtering (the standard exact method for set-similarity joins: two sets
-this similar must share one of their rarest tokens), so the replay is exact
-and scales to a million requests. The similarity of each query to its most
+Pairs above the lowest threshold of interest are proposed by MinHash LSH and
+verified with the exact cosine, which scales to a million requests: no pair
+below a threshold is ever accepted, and a pair above it is found with
+probability of at least 97.5%. The similarity of each query to its most
 similar earlier query below that threshold (the 0–30% / 30–70% split) is
 computed exhaustively, on a uniform sample when the log is large.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -33,8 +34,16 @@ THRESHOLDS = (0.80, 0.85, 0.90, 0.95)
 DEFAULT_THRESHOLD = {"vectors": 0.85, "text": 0.80}
 NEIGHBOUR_FLOOR = min(THRESHOLDS)  # every pair at or above this is found exactly, for the replay
 MAX_NEIGHBOURS = 64  # per query, the most similar kept for the replay
-SAMPLE_LIMIT = 4000  # first occurrences whose best earlier match is computed exhaustively
-SAMPLE_BUDGET = 300_000_000  # posting entries read for that before settling for a smaller sample
+SAMPLE_LIMIT = 4000  # first occurrences whose best earlier match is computed exactly
+SAMPLE_BUDGET = 15_000_000  # posting entries read for that before settling for a smaller sample
+MIN_SAMPLE = 500
+EARLIER_WINDOW = 20_000  # "earlier" for the distribution: the distinct queries just before
+LSH_BANDS, LSH_ROWS = 20, 4  # MinHash LSH for the text scale: recall >= 97.5% at the 0.80 floor
+LSH_PER_BUCKET = 4
+LSH_MIN_ESTIMATE = 0.5
+_COL_BITS = 24
+_COLS = 1 << _COL_BITS
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 MAX_VECTOR_QUERIES = 50_000  # distinct vectors compared all-against-all; more fall back to text
 BUCKETS = ("0-30%", "30-70%", "70-100%")
 
@@ -103,110 +112,248 @@ class Replay:
     notes: list[str]
 
 
-def _token_sets(norms: list[str]) -> list[list[int]]:
-    """Each query's character 3-grams as token ids, sorted rarest first (a global order)."""
-    df: dict[str, int] = {}
-    grams = [trigrams(n) for n in norms]
-    for g in grams:
-        for t in g:
-            df[t] = df.get(t, 0) + 1
-    order = {t: i for i, t in enumerate(sorted(df, key=lambda t: (df[t], t)))}
-    return [sorted(order[t] for t in g) for g in grams]
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: numpy 2's hash-based unique is several times slower on int64 keys."""
+    values = np.sort(values)
+    if values.size == 0:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
-def _neighbours_text(toks: list[list[int]], floor: float) -> list[list[tuple[int, float]]]:
-    """Every pair with set-cosine >= floor, exactly (AllPairs prefix filtering, in order of size).
+def trigram_matrix(norms: list[str]) -> "sparse.csr_matrix":
+    """A binary matrix: one row per query, one column per character 3-gram (hashed into 2**24, then numbered).
 
-    Two sets this similar must share a token among the probe's rarest |x| - ceil(t²|x|) + 1 and
-    the indexed set's rarest |y| - ceil(t|y|) + 1, once sets are visited smallest first.
+    Built with array operations in chunks, so that a million queries stay within memory.
+    Hashing the 3-grams into 16 million columns merges a pair of distinct 3-grams about
+    once in a few hundred thousand: far below anything the figures show.
     """
-    sets = [frozenset(t) for t in toks]
-    sq = floor * floor
-    index: dict[int, list[int]] = {}
-    neighbours: list[list[tuple[int, float]]] = [[] for _ in toks]
-    for x in sorted(range(len(toks)), key=lambda i: len(toks[i])):
-        tx = toks[x]
-        lx = len(tx)
-        if lx == 0:
+    from scipy import sparse
+
+    n = len(norms)
+    indptr = [np.zeros(1, dtype=np.int64)]
+    indices = []
+    total_nnz = 0
+    for lo in range(0, n, 20_000):
+        part = [f" {x} " for x in norms[lo:lo + 20_000]]
+        m = len(part)
+        lens = np.fromiter(map(len, part), dtype=np.int64, count=m)
+        codes = np.frombuffer("".join(part).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        counts = np.maximum(lens - 2, 0)
+        if codes.size >= 3:
+            tri = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
+        else:
+            tri = np.empty(0, dtype=np.uint64)
+        starts = np.cumsum(lens) - lens
+        firsts = np.cumsum(counts) - counts
+        pos = np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+        rows = np.repeat(np.arange(m, dtype=np.int64), counts)
+        cols = ((tri[pos] * _MIX) >> np.uint64(64 - _COL_BITS)).astype(np.int64)
+        key = _sorted_unique(rows * _COLS + cols)
+        row_of = key // _COLS
+        indices.append((key % _COLS).astype(np.int32))
+        indptr.append(np.searchsorted(row_of, np.arange(1, m + 1), side="left") + total_nnz)
+        total_nnz += key.size
+    data_indices = np.concatenate(indices) if indices else np.empty(0, dtype=np.int32)
+    full_indptr = np.concatenate(indptr)
+    # Number the 3-grams that occur 0..V-1: sparse products and transposes stay small.
+    used = np.zeros(_COLS, dtype=bool)
+    used[data_indices] = True
+    compact = (np.cumsum(used, dtype=np.int32) - 1)[data_indices]
+    vocab = max(int(used.sum()), 1)
+    return sparse.csr_matrix((np.ones(compact.size, dtype=np.float32), compact, full_indptr), shape=(n, vocab))
+
+
+def _minhash(matrix, k: int, seed: int) -> np.ndarray:
+    """MinHash signatures (n x k) of the rows' sets, by multiply-shift hashing, in chunks."""
+    n, vocab = matrix.shape
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
+    c = rng.integers(0, 2**63, size=k, dtype=np.uint64)
+    cols = np.arange(vocab, dtype=np.uint64)[:, None]
+    table = ((cols * a[None, :] + c[None, :]) >> np.uint64(32)).astype(np.uint32)  # vocab x k
+    indptr = matrix.indptr.astype(np.int64)
+    lengths = np.diff(indptr)
+    # An empty row gets a signature no other row can share.
+    sig = np.empty((n, k), dtype=np.uint32)
+    sig[:] = np.uint32(0xFFFFFFFF)
+    empty = np.nonzero(lengths == 0)[0]
+    sig[empty] = (np.uint32(0x80000000) + (empty % 0x7FFFFFFF).astype(np.uint32))[:, None]
+    chunk = 2048
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        rows = np.arange(lo, hi)[lengths[lo:hi] > 0]
+        if rows.size == 0:
             continue
-        lo = sq * lx
-        sx = sets[x]
-        seen: set[int] = set()
-        for tok in tx[: lx - math.ceil(sq * lx) + 1]:
-            for y in index.get(tok, ()):
-                if y in seen:
-                    continue
-                seen.add(y)
-                ly = len(toks[y])
-                if ly < lo:
-                    continue
-                sim = len(sx & sets[y]) / math.sqrt(lx * ly)
-                if sim >= floor:
-                    neighbours[x].append((y, sim))
-                    neighbours[y].append((x, sim))
-        for tok in tx[: lx - math.ceil(floor * lx) + 1]:
-            index.setdefault(tok, []).append(x)
-    return neighbours
+        first, last = int(indptr[lo]), int(indptr[hi])
+        hashed = table[matrix.indices[first:last]]
+        sig[rows] = np.minimum.reduceat(hashed, indptr[rows] - first, axis=0)
+    return sig
 
 
-def _best_earlier_text(toks: list[list[int]], sample: list[int], budget: int) -> list[float]:
-    """Best set-cosine against every earlier query, for the sampled queries, exhaustively.
+def _candidates(sig: np.ndarray, bands: int, rows: int, per_bucket: int, min_estimate: float) -> np.ndarray:
+    """Pairs (i < j) worth verifying, as codes i * n + j, sorted and without repeats.
 
-    Stops early once ``budget`` posting entries have been read (at least 200 queries are done).
+    A pair is proposed when the two share an LSH band (within a bucket each member is paired
+    with the ``per_bucket`` members before it: a big bucket is a cluster of near-duplicates, and
+    the replay needs a neighbour, not all of them), and kept when the signatures' estimate of its
+    Jaccard similarity reaches ``min_estimate``. Filtering band by band keeps memory flat.
     """
-    postings: dict[int, list[int]] = {}
-    for i, t in enumerate(toks):
-        for tok in t:
-            postings.setdefault(tok, []).append(i)
-    arrays = {t: np.asarray(p, dtype=np.int64) for t, p in postings.items()}
-    lengths = np.asarray([max(len(t), 1) for t in toks], dtype=np.float64)
+    n = sig.shape[0]
+    mix = np.random.default_rng(1).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    kept = np.empty(0, dtype=np.int64)
+    for b in range(bands):
+        keys = (sig[:, b * rows:(b + 1) * rows].astype(np.uint64) * mix).sum(axis=1)  # wraps mod 2**64
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        del keys
+        proposed = []
+        for lag in range(1, per_bucket + 1):
+            same = np.nonzero(sorted_keys[lag:] == sorted_keys[:-lag])[0]
+            if same.size == 0:
+                break
+            i, j = order[same], order[same + lag]
+            proposed.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
+        if not proposed:
+            continue
+        # Similar pairs meet in many bands: estimate each pair once.
+        codes = _sorted_unique(np.concatenate(proposed))
+        del proposed
+        if kept.size:
+            at = np.minimum(np.searchsorted(kept, codes), kept.size - 1)
+            codes = codes[kept[at] != codes]
+        good = np.zeros(codes.size, dtype=bool)
+        for lo in range(0, codes.size, 250_000):
+            part = codes[lo:lo + 250_000]
+            good[lo:lo + 250_000] = (sig[part // n] == sig[part % n]).mean(axis=1) >= min_estimate
+        if good.any():
+            kept = np.sort(np.concatenate([kept, codes[good]]))
+    return kept
+
+
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]  # rows x, rows y, cosine: one entry per pair
+
+
+def _neighbours_text(matrix, floor: float, seed: int = 0) -> Pairs:
+    """Pairs with set-cosine >= floor: MinHash LSH proposes, the exact cosine decides.
+
+    A pair with cosine >= 0.80 has Jaccard >= 0.64; with 20 bands of 4 rows such a pair is
+    proposed with probability >= 97.5% (>= 99.9% from Jaccard 0.8), and every proposed pair
+    is verified exactly, so no pair below the floor is ever accepted.
+    """
+    n = matrix.shape[0]
+    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+    if n < 2:
+        return empty
+    sig = _minhash(matrix, LSH_BANDS * LSH_ROWS, seed)
+    # The signatures also estimate each pair's Jaccard: pairs far below the floor's are dropped
+    # (cosine 0.80 implies Jaccard >= 0.64; the estimate's spread over 80 hashes is about 0.05).
+    pairs = _candidates(sig, LSH_BANDS, LSH_ROWS, LSH_PER_BUCKET, LSH_MIN_ESTIMATE)
+    del sig
+    if pairs.size == 0:
+        return empty
+    lengths = np.diff(matrix.indptr).astype(np.float64)
+    xs, ys, ss = [], [], []
+    for lo in range(0, pairs.size, 200_000):
+        part = pairs[lo:lo + 200_000]
+        i, j = part // n, part % n
+        overlap = np.asarray(matrix[i].multiply(matrix[j]).sum(axis=1)).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sims = overlap / np.sqrt(lengths[i] * lengths[j])
+        keep = sims >= floor - 1e-9
+        xs.append(i[keep])
+        ys.append(j[keep])
+        ss.append(sims[keep].astype(np.float32))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+
+
+def _best_earlier_text(matrix, sample: list[int], window: int, budget: int) -> list[float]:
+    """For each sampled row (ascending), its best set-cosine against the ``window`` rows before it.
+
+    Rows are in time order. The overlaps come from sparse products, a block of sampled rows at a
+    time; it stops early once ``budget`` overlaps have been computed, having done at least
+    ``MIN_SAMPLE`` rows.
+    """
+    lengths = np.maximum(np.diff(matrix.indptr), 1).astype(np.float64)
     out: list[float] = []
     spent = 0
-    for x in sample:
-        if spent > budget and len(out) >= 200:
+    block = 256
+    for start in range(0, len(sample), block):
+        if spent > budget and len(out) >= MIN_SAMPLE:
             break
-        parts = [a[: np.searchsorted(a, x)] for a in (arrays[t] for t in toks[x])]
-        hits = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-        spent += hits.size + x
-        if hits.size == 0:
-            out.append(0.0)
-            continue
-        overlap = np.bincount(hits, minlength=x)
-        out.append(float((overlap / np.sqrt(lengths[x] * lengths[:x])).max()))
+        rows = np.asarray(sample[start:start + block], dtype=np.int64)
+        lo, hi = max(0, int(rows[0]) - window), int(rows[-1])
+        best = np.zeros(rows.size)
+        if hi > lo:
+            overlaps = (matrix[rows] @ matrix[lo:hi].T).tocoo()
+            spent += overlaps.nnz
+            earlier = lo + overlaps.col.astype(np.int64)
+            x = rows[overlaps.row]
+            keep = (earlier < x) & (earlier >= x - window)
+            sims = overlaps.data[keep] / np.sqrt(lengths[x[keep]] * lengths[earlier[keep]])
+            np.maximum.at(best, overlaps.row[keep], sims)
+        out.extend(best.tolist())
     return out
 
 
-def _neighbours_vectors(vectors: list[np.ndarray], floor: float) -> tuple[list[list[tuple[int, float]]], list[float]]:
+def _neighbours_vectors(vectors: list[np.ndarray], floor: float) -> tuple[Pairs, list[float]]:
+    """Every pair with cosine >= floor, exactly; and each row's best cosine with a row before it."""
     mat = np.vstack(vectors).astype(np.float32)
     norms = np.linalg.norm(mat, axis=1, keepdims=True)
     mat = mat / np.where(norms == 0, 1, norms)
     n = len(mat)
-    neighbours: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     best = [0.0] * n
+    xs, ys, ss = [], [], []
     block = 1024
     for start in range(0, n, block):
         stop = min(n, start + block)
-        sims = mat[start:stop] @ mat[:stop].T  # each new query against every query up to it
-        for row in range(stop - start):
-            x = start + row
-            earlier = sims[row, :x]
-            if x:
-                best[x] = float(max(earlier.max(), 0.0))
-            for y in np.nonzero(earlier >= floor)[0]:
-                sim = float(earlier[y])
-                neighbours[x].append((int(y), sim))
-                neighbours[int(y)].append((x, sim))
-    return neighbours, best
+        sims = mat[start:stop] @ mat[:stop].T  # each new row against every row up to it
+        rows = np.arange(start, stop)
+        sims[np.arange(stop - start)[:, None] + start <= np.arange(stop)[None, :]] = -1.0  # only earlier rows
+        if stop > 1:
+            best[start:stop] = np.maximum(sims.max(axis=1), 0.0).tolist()
+        r, c = np.nonzero(sims >= floor)
+        xs.append(rows[r])
+        ys.append(c.astype(np.int64))
+        ss.append(sims[r, c].astype(np.float32))
+    best[0] = 0.0
+    return (np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)), best
 
 
-def _simulate(ts: array, ids: array, order: np.ndarray, neighbours: list[list[tuple[int, float]]],
-              threshold: float, ttl: float | None) -> int:
+@dataclass
+class Neighbours:
+    """Each distinct query's neighbours, most similar first: ``idx[ptr[d]:ptr[d + 1]]``."""
+
+    ptr: array
+    idx: array
+    sim: array
+
+
+def neighbour_table(n: int, pairs: Pairs, row_to_id: np.ndarray, cap: int = MAX_NEIGHBOURS) -> Neighbours:
+    """Both directions of every pair, in distinct-id space, sorted by similarity, ``cap`` per query."""
+    x, y, s = pairs
+    src = np.concatenate([row_to_id[x], row_to_id[y]])
+    dst = np.concatenate([row_to_id[y], row_to_id[x]])
+    sim = np.concatenate([s, s])
+    order = np.lexsort((-sim, src))
+    src, dst, sim = src[order], dst[order], sim[order]
+    starts = np.searchsorted(src, np.arange(n))
+    rank = np.arange(src.size) - starts[src] if src.size else np.empty(0, dtype=np.int64)
+    keep = rank < cap
+    src, dst, sim = src[keep], dst[keep], sim[keep]
+    ptr = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=n))))
+    return Neighbours(array("q", ptr.astype(np.int64).tobytes()), array("i", dst.astype(np.int32).tobytes()),
+                      array("f", sim.astype(np.float32).tobytes()))
+
+
+def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold: float, ttl: float | None) -> int:
     """Requests a similarity cache at ``threshold`` would have answered, replayed in time order.
 
     An entry is written when a request is not answered, and lives ``ttl`` seconds.
     """
     stored: dict[int, float] = {}
     answered = 0
+    ptr, idx, sims = nb.ptr, nb.idx, nb.sim
+    threshold32 = float(np.float32(threshold)) - 1e-6  # similarities are stored as float32
     for i in order:
         t, d = ts[i], ids[i]
         at = stored.get(d)
@@ -214,10 +361,10 @@ def _simulate(ts: array, ids: array, order: np.ndarray, neighbours: list[list[tu
             answered += 1
             continue
         hit = False
-        for y, sim in neighbours[d]:
-            if sim < threshold:
-                continue
-            at = stored.get(y)
+        for k in range(ptr[d], ptr[d + 1]):
+            if sims[k] < threshold32:
+                break  # most similar first: the rest are below the threshold too
+            at = stored.get(idx[k])
             if at is not None and (ttl is None or t - at <= ttl):
                 hit = True
                 break
@@ -231,50 +378,50 @@ def _simulate(ts: array, ids: array, order: np.ndarray, neighbours: list[list[tu
 def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0) -> Replay:
     notes: list[str] = []
     n_req, n_dist = len(distinct.ids), len(distinct.norms)
-    use_vectors = bool(distinct.vectors) and len(distinct.vectors) == n_dist
-    if use_vectors and n_dist > MAX_VECTOR_QUERIES:
-        notes.append(f"{n_dist:,} distinct queries carry vectors, more than the {MAX_VECTOR_QUERIES:,} compared "
-                     "all-against-all here: the built-in text similarity was used instead.")
-        use_vectors = False
-    best: list[float] = []
-    if use_vectors:
-        mode = "vectors"
-        neighbours, best = _neighbours_vectors(distinct.vectors, NEIGHBOUR_FLOOR)
-    else:
-        mode = "text"
-        toks = _token_sets(distinct.norms)
-        neighbours = _neighbours_text(toks, NEIGHBOUR_FLOOR)
-    for nb in neighbours:  # most similar first, and only as many as the replay needs
-        nb.sort(key=lambda p: -p[1])
-        del nb[MAX_NEIGHBOURS:]
-
     order = np.argsort(np.frombuffer(distinct.ts, dtype=np.float64), kind="stable")
-    answered = {t: _simulate(distinct.ts, distinct.ids, order, neighbours, t, ttl_s) / n_req for t in THRESHOLDS}
-    default = DEFAULT_THRESHOLD[mode]
-
-    # Each request's similarity to its most similar earlier request: 1.0 for a repeat. Distinct ids
-    # are numbered in order of first appearance in the file; "earlier" here is in time order.
-    rank = np.empty(n_dist, dtype=np.int64)  # distinct id -> position of its first request in time
+    # Distinct ids are numbered by first appearance in the file; rows below are by first
+    # appearance in time, so that "earlier" is "a smaller row".
     seen = np.zeros(n_dist, dtype=bool)
     repeats = 0
     firsts: list[int] = []
-    for i in order:
+    for i in order.tolist():
         d = distinct.ids[i]
         if seen[d]:
             repeats += 1
         else:
             seen[d] = True
-            rank[d] = len(firsts)
             firsts.append(d)
+
+    use_vectors = bool(distinct.vectors) and len(distinct.vectors) == n_dist
+    if use_vectors and n_dist > MAX_VECTOR_QUERIES:
+        notes.append(f"{n_dist:,} distinct queries carry vectors, more than the {MAX_VECTOR_QUERIES:,} compared "
+                     "all-against-all here: the built-in text similarity was used instead.")
+        use_vectors = False
+    mode = "vectors" if use_vectors else "text"
+    if use_vectors:
+        pairs, best = _neighbours_vectors([distinct.vectors[d] for d in firsts], NEIGHBOUR_FLOOR)
+    else:
+        matrix = trigram_matrix([distinct.norms[d] for d in firsts])
+        pairs = _neighbours_text(matrix, NEIGHBOUR_FLOOR, seed)
+    neighbours = neighbour_table(n_dist, pairs, np.asarray(firsts, dtype=np.int64))
+    del pairs
+
+    sequence = order.tolist()
+    answered = {t: _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s) / n_req
+                for t in THRESHOLDS}
+    default = DEFAULT_THRESHOLD[mode]
+
+    # Each request's similarity to its most similar earlier request: 1.0 for a repeat.
     pool = list(range(n_dist))
     if n_dist > SAMPLE_LIMIT:
-        pool = random.Random(seed).sample(pool, SAMPLE_LIMIT)
-    if mode == "vectors":
-        scores = [best[d] for d in pool]
+        pool = sorted(random.Random(seed).sample(pool, SAMPLE_LIMIT))
+    if use_vectors:
+        scores = [best[r] for r in pool]
     else:
-        # Renumber by time of first appearance so that "earlier" is a prefix of the arrays.
-        by_time = [toks[d] for d in firsts]
-        scores = _best_earlier_text(by_time, sorted(int(rank[d]) for d in pool), SAMPLE_BUDGET)
+        scores = _best_earlier_text(matrix, pool, EARLIER_WINDOW, SAMPLE_BUDGET)
+        if n_dist > EARLIER_WINDOW:
+            notes.append(f"For the similarity distribution, each query was compared with the "
+                         f"{EARLIER_WINDOW:,} distinct queries before it.")
     measured = len(scores)
     shares = [sum(1 for s in scores if s < 0.30) / measured,
               sum(1 for s in scores if 0.30 <= s < 0.70) / measured,
