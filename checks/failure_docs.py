@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 
 from .context import Context
+from .errors import BridgeError
+from .evidence import stampedes
 from .files import find_files, modified_at, read_text
 from .placeholders import find_placeholders, real_words
 from .result import Result, Source, SourceKind, Status
@@ -166,11 +168,53 @@ def assess(text: str, name: str) -> dict[str, Finding]:
     return found
 
 
+NAMES = {f.id: f.name for f in FAILURES}
+
+
+def _evidence(ctx: Context) -> tuple[dict, list[str]]:
+    """Live evidence per failure (Redis, query log), and the lines that show it. Never raises."""
+    evidence: dict = {}
+    lines: list[str] = []
+    if ctx.redis is not None:
+        try:
+            evidence.update(ctx.redis.evidence())
+        except BridgeError as exc:
+            lines.append(f"No live Redis evidence: {exc.message}")
+    try:
+        traffic = ctx.traffic()
+    except BridgeError:
+        traffic = None
+    if traffic is not None and len(traffic.queries.ids):
+        evidence["cache_stampede"] = stampedes(traffic, ctx.config.redact)
+    facts = {
+        "cache_stampede": lambda e: f"{e['bursts']:,} bursts of misses for one query in the query log",
+        "stale_data": lambda e: ("no keys" if e["share_without_ttl"] is None else
+                                 f"{e['share_without_ttl']:.0%} of {e['keys']:,} keys without a TTL"),
+        "memory_overflow": lambda e: (f"maxmemory {e['maxmemory']:,} bytes ({'no limit' if not e['maxmemory'] else 'set'}),"
+                                      f" policy {e['maxmemory_policy']}, used {e['used_memory']:,} bytes, "
+                                      f"{e['evicted_keys']:,} evicted"),
+        "hash_collision": lambda e: f"{e['sampled_keys']:,} keys sampled with SCAN, by prefix and shape: {e['by_prefix']}",
+        "connection_timeout": lambda e: (f"PING median {e['ping_ms_median']:.1f} ms, worst {e['ping_ms_worst']:.1f} ms; "
+                                         f"{e['rejected_connections']:,} rejected connections; server timeout "
+                                         f"{e['timeout_s']} s" if e["ping_ms_median"] is not None else
+                                         f"{e['rejected_connections']:,} rejected connections"),
+    }
+    for fid, describe in facts.items():
+        if fid in evidence:
+            lines.append(f"Evidence, {NAMES[fid]}: {describe(evidence[fid])}.")
+            lines.extend(f"Finding, {NAMES[fid]}: {f}" for f in evidence[fid]["findings"])
+    lines.extend(evidence.get("notes", []))
+    return evidence, lines
+
+
 def check(ctx: Context) -> Result:
     """Five production failures documented"""
     paths = find_files(ctx.folder, DOC_FILES)
     metrics: dict[str, object] = {"documented": 0, "failures": {f.id: MISSING for f in FAILURES},
                                   "files": [p.name for p in paths]}
+    evidence, evidence_lines = _evidence(ctx)
+    if evidence:
+        metrics["evidence"] = evidence
     if not paths:
         return Result(ID, TITLE, Status.FAIL,
                       f"No failures_documentation.md, FAILURES.md or README.md in {ctx.describe(ctx.folder)}.",
@@ -178,7 +222,7 @@ def check(ctx: Context) -> Result:
                              ctx.describe(ctx.folder)),
                       "Document each of the five failures with its problem and your fix; "
                       "`python -m checks init DIR` writes a template to fill in.",
-                      "0 of 5 documented", BAR_TEXT, metrics)
+                      "0 of 5 documented", BAR_TEXT, metrics, tuple(evidence_lines))
     best = {f.id: Finding(MISSING) for f in FAILURES}
     for path in paths:
         for fid, finding in assess(read_text(path), path.name).items():
@@ -193,10 +237,13 @@ def check(ctx: Context) -> Result:
     details = tuple(
         f"{'✓' if best[f.id].state == DOCUMENTED else '✗'} {f.name}: {STATE_TEXT[best[f.id].state]}"
         + (f" ({best[f.id].where})" if best[f.id].where else "")
-        for f in FAILURES)
+        for f in FAILURES) + tuple(evidence_lines)
     value = f"{documented} of 5 documented"
+    findings = [f for e in evidence.values() if isinstance(e, dict) for f in e.get("findings", [])]
     if documented == len(FAILURES):
-        return Result(ID, TITLE, Status.PASS, "All five failures are documented with fixes.",
+        return Result(ID, TITLE, Status.PASS, "All five failures are documented with fixes."
+                      + (f" The live evidence shows {len(findings)} finding{'s' if len(findings) != 1 else ''} "
+                         "to check against your fixes." if findings else ""),
                       source, "", value, BAR_TEXT, metrics, details)
     todo = [f"{f.name} ({STATE_TEXT[best[f.id].state]})" for f in FAILURES if best[f.id].state != DOCUMENTED]
     return Result(ID, TITLE, Status.FAIL, f"{documented} of 5 failures documented with fixes.",

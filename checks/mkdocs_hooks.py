@@ -1,24 +1,94 @@
 """MkDocs hooks (listed under ``hooks:`` in mkdocs.yml).
 
-Before each build the shared report is dropped, so every build (and every
-rebuild during ``mkdocs serve``) measures afresh but reads each source once.
-During ``mkdocs serve`` the learner's data folder is watched too.
+* Before each build the shared report is dropped, so every build (and every rebuild during
+  ``mkdocs serve``) measures afresh but reads each source once.
+* During ``mkdocs serve``:
+  - the learner's data folder and the ``checks`` package are watched; before each rebuild the
+    ``checks`` modules are reloaded, so an author's edit takes effect without a restart;
+  - Redis is polled every ``BRIDGE_POLL_SECONDS`` (default 5; 0 turns it off) and the site is
+    rebuilt when its hit and miss counters change, with no file touched.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 
-from checks import page
+log = logging.getLogger("mkdocs.plugins.bridge-checks")
+PACKAGE_DIR = Path(__file__).resolve().parent
+KEEP = {"checks.session"}  # state that must survive a reload
+_command = "build"
+
+
+def on_startup(command, dirty=False, **kwargs) -> None:
+    global _command
+    _command = command
+
+
+def _reload_checks() -> None:
+    for name in [n for n in sys.modules if (n == "checks" or n.startswith("checks.")) and n not in KEEP]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 def on_pre_build(config, **kwargs) -> None:
-    page.reset()
+    if _command == "serve":
+        _reload_checks()
+    importlib.import_module("checks.page").reset()
 
 
 def on_serve(server, config, builder, **kwargs):
     data = os.environ.get("BRIDGE_DATA")
     if data and Path(data).is_dir():
         server.watch(data)
+    server.watch(str(PACKAGE_DIR))
+    _start_polling(server)
     return server
+
+
+def _poll_seconds() -> float:
+    try:
+        return float(os.environ.get("BRIDGE_POLL_SECONDS", "5"))
+    except ValueError:
+        log.warning("BRIDGE_POLL_SECONDS is not a number; Redis is not polled")
+        return 0.0
+
+
+def _start_polling(server) -> None:
+    config = importlib.import_module("checks.config").Config.from_env()
+    interval = _poll_seconds()
+    if interval <= 0 or not config.redis_enabled:
+        return
+    if not all(hasattr(server, a) for a in ("_rebuild_cond", "_want_rebuild")):
+        log.warning("this MkDocs version offers no way to request a rebuild; Redis is not polled")
+        return
+    thread = threading.Thread(target=_poll, args=(server, config, interval), name="bridge-redis-poll",
+                              daemon=True)
+    thread.start()
+    log.info("Polling Redis at %s every %s s for new traffic", config.redis_display, interval)
+
+
+def _counters(config) -> tuple:
+    probe_cls = importlib.import_module("checks.redis_stats").RedisProbe
+    try:
+        stats = probe_cls(config.redis_url, config.redis_display).stats()
+    except Exception as exc:  # unreachable now: a change when it comes back
+        return ("unavailable", type(exc).__name__)
+    return (stats.run_id, stats.hits, stats.misses)
+
+
+def _poll(server, config, interval: float) -> None:
+    last = _counters(config)
+    while not getattr(server, "_shutdown", False):
+        time.sleep(interval)
+        now = _counters(config)
+        if now != last:
+            last = now
+            with server._rebuild_cond:  # what MkDocs' own file watcher does on a change
+                server._want_rebuild = True
+                server._rebuild_cond.notify_all()

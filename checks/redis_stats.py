@@ -8,7 +8,7 @@ counters of every primary are summed (a plain ``INFO`` asks one node).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -53,6 +53,8 @@ class RedisStats:
     measured_at: str
     version: str = ""
     problems: tuple[str, ...] = field(default=())  # nodes that did not answer
+    info: dict = field(default_factory=dict, compare=False)  # INFO of the node we connected to
+    run_id: str = ""
 
     @property
     def hits(self) -> int:
@@ -85,6 +87,18 @@ class RedisProbe:
         self.display = display
         self._stats: RedisStats | None = None
         self._failure: Exception | None = None
+        self._evidence: dict | None = None
+
+    def evidence(self) -> dict:
+        """Read-only facts for the failures page, gathered once per run (see ``evidence.py``)."""
+        if self._evidence is None:
+            from .evidence import gather
+
+            self._evidence = gather(self, self.stats())
+        return self._evidence
+
+    def client(self) -> redis.Redis:
+        return _client(self.url)
 
     def stats(self) -> RedisStats:
         if self._stats is None and self._failure is None:
@@ -110,6 +124,9 @@ class RedisProbe:
                                  "Add it to REDIS_URL: redis://:PASSWORD@host:port/0.") from exc
             raise InputError(f"Redis at {self.display} refused the credentials ({exc})",
                              "Put the right password in REDIS_URL: redis://:PASSWORD@host:port/0.") from exc
+        except redis.exceptions.NoPermissionError as exc:
+            raise InputError(f"Redis at {self.display}: this user may not run INFO ({exc})",
+                             "Use a Redis user allowed to run INFO (ACL: +info).") from exc
         except redis.ResponseError as exc:
             if "NOAUTH" in str(exc) or "Authentication required" in str(exc):
                 raise InputError(f"Redis at {self.display} wants a password",
@@ -130,8 +147,10 @@ class RedisProbe:
         if not info.get("cluster_enabled"):
             node = NodeStats(self.display, int(info["keyspace_hits"]), int(info["keyspace_misses"]),
                              int(info["uptime_in_seconds"]))
-            return RedisStats(self.display, (node,), False, now, str(info.get("redis_version", "")))
-        return self._read_cluster(client, now, str(info.get("redis_version", "")))
+            return RedisStats(self.display, (node,), False, now, str(info.get("redis_version", "")),
+                              info=info, run_id=str(info.get("run_id", "")))
+        stats = self._read_cluster(client, now, str(info.get("redis_version", "")))
+        return replace(stats, info=info, run_id=str(info.get("run_id", "")))
 
     def _read_cluster(self, client: redis.Redis, now: str, version: str) -> RedisStats:
         nodes, problems = [], []

@@ -32,8 +32,11 @@ class Report:
 
     @property
     def ready(self) -> bool:
-        """Ready for M2.2 only when every check passed on the learner's own data."""
-        return bool(self.results) and all(r.status is Status.PASS and not r.sample for r in self.results)
+        """Ready for M2.2 only when every check passed on the learner's own data.
+
+        The notebook's one exception: a hit rate under 30% with a documented mitigation strategy.
+        """
+        return bool(self.results) and all(_satisfied(r) and not r.sample for r in self.results)
 
     @property
     def readiness_summary(self) -> str:
@@ -41,9 +44,12 @@ class Report:
         tally = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
         samples = sum(1 for r in self.results if r.sample)
         if self.ready:
-            return f"Ready for M2.2: all {len(self.results)} checks passed on your own data."
+            if all(r.status is Status.PASS for r in self.results):
+                return f"Ready for M2.2: all {len(self.results)} checks passed on your own data."
+            return ("Ready for M2.2: every check passed on your own data, the hit rate through its "
+                    "documented mitigation strategy.")
         reasons = []
-        not_passed = [r.title for r in self.results if r.status is not Status.PASS]
+        not_passed = [r.title for r in self.results if not _satisfied(r)]
         if not_passed:
             reasons.append("not passed: " + ", ".join(not_passed))
         if samples:
@@ -58,6 +64,12 @@ class Report:
             "results": [r.to_dict() for r in self.results],
             "readiness": {"ready": self.ready, "summary": self.readiness_summary},
         }
+
+
+def _satisfied(r: Result) -> bool:
+    if r.status is Status.PASS:
+        return True
+    return r.id == "hit_rate" and r.status is Status.WARN and bool(r.metrics.get("mitigation"))
 
 
 def _source_for_error(ctx: Context) -> Source:

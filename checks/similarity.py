@@ -79,8 +79,9 @@ class Distinct:
     index: dict[str, int] = field(default_factory=dict)
     ts: array = field(default_factory=lambda: array("d"))
     ids: array = field(default_factory=lambda: array("l"))
+    miss: array = field(default_factory=lambda: array("b"))  # 1: a full miss (cache_layer none)
 
-    def add(self, ts: float, query: str, vector: list[float] | None = None) -> None:
+    def add(self, ts: float, query: str, vector: list[float] | None = None, miss: bool = False) -> None:
         norm = normalise(query)
         did = self.index.get(norm)
         if did is None:
@@ -94,6 +95,7 @@ class Distinct:
         self.counts[did] += 1
         self.ts.append(ts)
         self.ids.append(did)
+        self.miss.append(1 if miss else 0)
 
 
 @dataclass

@@ -132,7 +132,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
         if t.last_ts is None or ts > t.last_ts:
             t.last_ts = ts
         if rec.query:
-            t.queries.add(ts, rec.query, rec.embedding)
+            t.queries.add(ts, rec.query, rec.embedding, rec.cache_layer == "none")
             if rec.embedding is not None:
                 t.with_vectors += 1
         layer = rec.cache_layer

@@ -68,8 +68,12 @@ class RedisServer:
         if cluster:
             cmd += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                     "--cluster-node-timeout", "2000"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.cmd = cmd
         self.password = next((args[i + 1] for i, a in enumerate(args) if a == "--requirepass"), None)
+        self._launch()
+
+    def _launch(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -91,6 +95,11 @@ class RedisServer:
     def client(self, **kw) -> redis.Redis:
         kw.setdefault("password", self.password)
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kw)
+
+    def restart(self) -> None:
+        """Stop and start again on the same port: the counters start from zero."""
+        self.stop()
+        self._launch()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -1,0 +1,197 @@
+"""Live evidence beside each of the five failures: read-only, bounded, and undisturbing.
+
+Nothing here writes to Redis, runs ``KEYS`` or resets a counter. Evidence must not change
+what the hit-rate check measures, and in Redis ``TTL``, ``TYPE``, ``EXISTS`` and ``OBJECT``
+each count as a keyspace hit or miss: so keys are only listed (``SCAN`` counts no lookups),
+and expiry is read from ``INFO keyspace`` (keys and keys-with-expiry per database), never
+key by key. The price: the share of keys without a TTL is per database, not per key prefix.
+
+A finding never fails a check; it is shown next to what the learner wrote, as a hint.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import time
+from collections import Counter, defaultdict, deque
+from typing import TYPE_CHECKING
+
+import redis
+
+if TYPE_CHECKING:
+    from .redis_stats import RedisProbe, RedisStats
+    from .traffic import Traffic
+
+SCAN_COUNT = 500
+SCAN_CAP = 2000  # keys sampled at most
+SCAN_SECONDS = 1.0
+PINGS = 20
+STAMPEDE_WINDOW_S = 10.0
+STAMPEDE_MIN_MISSES = 3
+
+_HEX = re.compile(r"^[0-9a-f]+$", re.IGNORECASE)
+_DECIMAL = re.compile(r"^-?\d+$")
+
+
+def collision_odds(keys: int, bits: int) -> float:
+    """Probability that at least two of ``keys`` random ``bits``-bit hashes collide (birthday bound)."""
+    if keys < 2:
+        return 0.0
+    return -math.expm1(-keys * (keys - 1) / 2 / 2.0 ** bits)
+
+
+def key_shape(key: str) -> tuple[str, str]:
+    """(prefix, shape of the part after the last ':')."""
+    prefix, _, last = key.rpartition(":")
+    prefix = prefix or "(no prefix)"
+    if _DECIMAL.match(last) and 15 <= len(last.lstrip("-")) <= 20:
+        return prefix, "python_hash"
+    if _HEX.match(last) and len(last) >= 6:
+        return prefix, f"hex{len(last)}"
+    return prefix, "other"
+
+
+def _keyspace(info: dict) -> tuple[int, int]:
+    keys = expires = 0
+    for name, value in info.items():
+        if re.fullmatch(r"db\d+", name) and isinstance(value, dict):
+            keys += int(value.get("keys", 0))
+            expires += int(value.get("expires", 0))
+    return keys, expires
+
+
+def gather(probe: "RedisProbe", stats: "RedisStats") -> dict:
+    """Facts and findings per failure id, from one short read-only session."""
+    info = stats.info
+    out: dict[str, dict] = {}
+    notes: list[str] = []
+    if stats.cluster:
+        notes.append("Redis Cluster: memory, keys and latency are those of the node in REDIS_URL.")
+
+    # Redis memory overflow (OOM): INFO memory and stats.
+    maxmemory = int(info.get("maxmemory", 0))
+    used = int(info.get("used_memory", 0))
+    policy = str(info.get("maxmemory_policy", ""))
+    evicted = int(info.get("evicted_keys", 0))
+    oom = {"maxmemory": maxmemory, "maxmemory_policy": policy, "used_memory": used, "evicted_keys": evicted,
+           "findings": []}
+    if maxmemory == 0:
+        oom["findings"].append("No memory limit (maxmemory 0): the cache grows until the host runs out of memory.")
+    elif used >= 0.9 * maxmemory:
+        oom["findings"].append(f"Memory at {used / maxmemory:.0%} of maxmemory.")
+    if policy == "noeviction":
+        oom["findings"].append("Eviction policy noeviction: a full cache refuses writes instead of evicting.")
+    out["memory_overflow"] = oom
+
+    # Stale data: keys without an expiry, from INFO keyspace (no lookups).
+    keys, expires = _keyspace(info)
+    stale = {"keys": keys, "keys_with_ttl": expires,
+             "share_without_ttl": None if keys == 0 else 1 - expires / keys, "findings": []}
+    if keys and expires < keys:
+        stale["findings"].append(f"{keys - expires:,} of {keys:,} keys ({1 - expires / keys:.0%}) have no TTL: "
+                                 "they stay until evicted or deleted, however stale.")
+    out["stale_data"] = stale
+
+    conn = {"rejected_connections": int(info.get("rejected_connections", 0)), "timeout_s": None,
+            "ping_ms_median": None, "ping_ms_worst": None, "findings": []}
+    hashes = {"sampled_keys": 0, "by_prefix": {}, "findings": []}
+    try:
+        client = probe.client()
+        try:
+            _connection_facts(client, conn, notes)
+            _key_facts(client, hashes, keys, notes)
+        finally:
+            client.close()
+    except redis.RedisError as exc:
+        notes.append(f"Live evidence stopped early: {exc}")
+    if conn["rejected_connections"]:
+        conn["findings"].append(f"{conn['rejected_connections']:,} connections rejected since the last restart "
+                                "(maxclients reached).")
+    if conn["ping_ms_worst"] is not None and conn["ping_ms_worst"] > 100:
+        conn["findings"].append(f"Worst round trip {conn['ping_ms_worst']:.0f} ms over {PINGS} PINGs.")
+    out["connection_timeout"] = conn
+    out["hash_collision"] = hashes
+    out["notes"] = notes
+    return out
+
+
+def _connection_facts(client: redis.Redis, conn: dict, notes: list[str]) -> None:
+    times = []
+    for _ in range(PINGS):
+        began = time.perf_counter()
+        client.ping()
+        times.append((time.perf_counter() - began) * 1000)
+    conn["ping_ms_median"] = statistics.median(times)
+    conn["ping_ms_worst"] = max(times)
+    try:
+        conn["timeout_s"] = int(client.config_get("timeout").get("timeout", 0))
+    except redis.ResponseError as exc:  # CONFIG may be renamed or not allowed to this user
+        notes.append(f"CONFIG GET timeout not allowed ({exc}).")
+
+
+def _key_facts(client: redis.Redis, hashes: dict, total_keys: int, notes: list[str]) -> None:
+    sampled: list[str] = []
+    cursor = 0
+    deadline = time.monotonic() + SCAN_SECONDS
+    try:
+        while True:
+            cursor, batch = client.scan(cursor=cursor, count=SCAN_COUNT)
+            sampled.extend(batch)
+            if cursor == 0 or len(sampled) >= SCAN_CAP or time.monotonic() > deadline:
+                break
+    except redis.ResponseError as exc:
+        notes.append(f"SCAN not allowed to this user ({exc}); key shapes not sampled.")
+        return
+    sampled = sampled[:SCAN_CAP]
+    shapes: dict[str, Counter] = defaultdict(Counter)
+    for key in sampled:
+        prefix, shape = key_shape(key)
+        shapes[prefix][shape] += 1
+    hashes["sampled_keys"] = len(sampled)
+    hashes["by_prefix"] = {p: dict(c) for p, c in sorted(shapes.items())}
+    for prefix, counter in sorted(shapes.items()):
+        for shape, n in counter.items():
+            if shape == "python_hash":
+                hashes["findings"].append(
+                    f"{prefix}: {n} sampled keys end in a decimal number shaped like Python's hash(), which is "
+                    "salted per process: the same query gets a different key in every worker and after every "
+                    "restart.")
+            elif shape.startswith("hex") and int(shape[3:]) < 16:
+                bits = 4 * int(shape[3:])
+                odds = collision_odds(total_keys, bits)
+                odds_text = f"{odds:.1%}" if odds >= 0.001 else f"about 1 in {1 / odds:,.0f}" if odds else "nil"
+                hashes["findings"].append(
+                    f"{prefix}: {n} sampled keys end in a {shape[3:]}-character hex hash ({bits} bits): with your "
+                    f"{total_keys:,} keys the odds of at least one collision are {odds_text}, and they grow "
+                    f"with the square of the key count (at 100,000 keys: {collision_odds(100_000, bits):.0%}).")
+
+
+def stampedes(traffic: "Traffic", redact: bool) -> dict:
+    """Bursts of misses for the same query within a short window, from the query log."""
+    q = traffic.queries
+    order = sorted(range(len(q.ids)), key=lambda i: q.ts[i])
+    recent: dict[int, deque] = defaultdict(deque)
+    bursts: Counter = Counter()
+    in_burst: set[int] = set()
+    for i in order:
+        if not q.miss[i]:
+            continue
+        d, t = q.ids[i], q.ts[i]
+        window = recent[d]
+        window.append(t)
+        while window and t - window[0] > STAMPEDE_WINDOW_S:
+            window.popleft()
+        if len(window) >= STAMPEDE_MIN_MISSES:
+            if d not in in_burst:
+                bursts[d] += 1
+                in_burst.add(d)
+        else:
+            in_burst.discard(d)
+    examples = [{"query": None if redact else q.examples[d], "bursts": n} for d, n in bursts.most_common(3)]
+    findings = []
+    if bursts:
+        findings.append(f"{sum(bursts.values()):,} bursts of {STAMPEDE_MIN_MISSES} or more misses for the same query "
+                        f"within {STAMPEDE_WINDOW_S:.0f} s in the query log: the signature of a stampede.")
+    return {"bursts": sum(bursts.values()), "queries": len(bursts), "examples": examples, "findings": findings}

@@ -1,0 +1,73 @@
+"""`mkdocs serve` stays live: new Redis traffic shows within seconds, with no file touched."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, drive, free_port, tree_digest
+
+pytestmark = pytest.mark.site
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return None
+
+
+def wait_for(predicate, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    return None
+
+
+def hit_rate_on(page: str | None) -> str | None:
+    if not page:
+        return None
+    match = re.search(r"hit rate (\d+\.\d)% \(([\d,]+) hits of ([\d,]+) lookups\)", page)
+    return match.group(0) if match else None
+
+
+@pytest.fixture
+def served(tmp_path, redis_server, scenario):
+    folder = scenario("healthy")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"BRIDGE_SAMPLE", "SKIP_REDIS"}}
+    env.update({"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url, "BRIDGE_POLL_SECONDS": "1",
+                "NO_MKDOCS_2_WARNING": "1"})
+    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"),
+                             "-a", f"127.0.0.1:{port}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}/checks/hit-rate/", folder
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_new_traffic_shows_without_touching_a_file(served, redis_server):
+    url, folder = served
+    drive(redis_server, hits=70, misses=30)
+    first = wait_for(lambda: hit_rate_on(fetch(url)), 60)
+    assert first is not None, "the served page never showed a hit rate"
+    before = tree_digest(folder)
+    drive(redis_server, hits=0, misses=100)  # 70 of 200 now
+    second = wait_for(lambda: (lambda r: r if r and r != first else None)(hit_rate_on(fetch(url))), 60)
+    assert second == "hit rate 35.0% (70 hits of 200 lookups)", (first, second)
+    assert tree_digest(folder) == before
