@@ -163,3 +163,19 @@ def test_a_silent_redis_is_asked_once_per_build(tmp_path):
     assert server.accepted == 1
     _, html = parse(site, "checks/hit-rate")
     assert "did not answer" in html
+
+
+def test_failures_page_shows_findings_beside_the_learners_text(redis_server, scenario, tmp_path):
+    from test_evidence import seed
+
+    seed(redis_server)
+    folder = scenario("healthy")
+    site = built(tmp_path, {"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url})
+    parser, html = parse(site, "checks/failures")
+    assert parser.results[0]["data-status"] == "pass"
+    for text in ["Stale data after updates: documented with a fix (FAILURES.md, line 19)",
+                 "Finding, Redis memory overflow (OOM): No memory limit",
+                 "Finding, Stale data after updates: 40 of 70 keys (57%) have no TTL",
+                 "Finding, Hash collisions: resp:v1: 40 sampled keys end in a 8-character hex hash (32 bits)",
+                 "salted per process", "Evidence, Connection timeouts: PING median"]:
+        assert text in html, text
