@@ -2,6 +2,7 @@
 
     python scripts/dev.py serve [--data DIR] [--redis URL] [--no-redis] [--sample] [-a HOST:PORT]
     python scripts/dev.py build [--data DIR] [--redis URL] [--no-redis] [--sample] [-d SITE_DIR]
+                                [--engine mkdocs|zensical]
     python scripts/dev.py test  [pytest arguments]
 
 The first run creates a virtual environment in .venv and installs the project's
@@ -68,6 +69,8 @@ def main(argv: list[str]) -> int:
             p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
         else:
             p.add_argument("-d", "--site-dir", default="site", metavar="DIR")
+            p.add_argument("--engine", choices=("mkdocs", "zensical"), default="mkdocs",
+                           help="MkDocs (the default) or Zensical, Material's successor")
     sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "test":
@@ -76,6 +79,8 @@ def main(argv: list[str]) -> int:
     if args.command == "test":
         cmd = [str(PYTHON), "-m", "pytest", *rest]
         return subprocess.run(cmd, cwd=ROOT).returncode
+    if args.command == "build" and args.engine == "zensical":
+        return zensical_build(args)
     cmd = [str(PYTHON), "-m", "mkdocs", args.command, "--strict", "-f", str(ROOT / "mkdocs.yml")]
     if args.command == "serve":
         cmd += ["-a", args.dev_addr]
@@ -85,6 +90,45 @@ def main(argv: list[str]) -> int:
         return subprocess.run(cmd, cwd=ROOT, env=site_env(args)).returncode
     except KeyboardInterrupt:
         return 0
+
+
+def run_zensical(dest: Path, env: dict[str, str], clean: bool = True, exe: str | None = None,
+                 capture: bool = False) -> subprocess.CompletedProcess:
+    """Build with Zensical into ``dest``.
+
+    Zensical has no -d option and wants docs_dir and site_dir inside the folder of its
+    configuration file: so a copy of mkdocs.yml beside it names a scratch site_dir there, and
+    the result is moved to ``dest``. Both scratch paths are removed afterwards.
+    """
+    import shutil
+    import uuid
+
+    tag = uuid.uuid4().hex[:12]
+    scratch = ROOT / f".zensical-site-{tag}"
+    config = ROOT / f".zensical-{tag}.yml"
+    config.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8") + f"\nsite_dir: '{scratch.name}'\n",
+                      encoding="utf-8")
+    exe = exe or str(BIN / ("zensical.exe" if os.name == "nt" else "zensical"))
+    try:
+        out = subprocess.run([exe, "build", "--strict", *(["--clean"] if clean else []), "-f", str(config)],
+                             cwd=ROOT, env=env, capture_output=capture, text=True)
+        if out.returncode == 0:
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.move(str(scratch), str(dest))
+        return out
+    finally:
+        config.unlink()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def zensical_build(args: argparse.Namespace) -> int:
+    """Zensical caches rendered pages: build clean, with a fresh build id, so no number is stale."""
+    import uuid
+
+    env = site_env(args)
+    env["BRIDGE_BUILD_ID"] = uuid.uuid4().hex
+    return run_zensical(Path(args.site_dir).resolve(), env).returncode
 
 
 if __name__ == "__main__":

@@ -1,0 +1,58 @@
+"""The same mkdocs.yml and pages build with Zensical, with live results and never stale ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from test_site import CHECK_PAGES, parse
+
+pytestmark = pytest.mark.site
+sys.path.insert(0, str(ROOT / "scripts"))
+from dev import run_zensical  # noqa: E402
+
+
+def zensical_build(tmp_path: Path, env: dict, clean: bool = True) -> Path:
+    exe = shutil.which("zensical", path=str(Path(sys.executable).parent)) or shutil.which("zensical")
+    if exe is None:
+        pytest.skip("zensical is not installed (pip install -e '.[test]')")
+    site = tmp_path / "site"
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE"}}
+    full_env.update(env)
+    out = run_zensical(site, full_env, clean=clean, exe=exe, capture=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return site
+
+
+def test_zensical_builds_the_sample_site_with_results(tmp_path):
+    site = zensical_build(tmp_path, {"BRIDGE_SAMPLE": "1", "BRIDGE_BUILD_ID": uuid.uuid4().hex})
+    seen = []
+    for page in CHECK_PAGES:
+        parser, html = parse(site, page)
+        seen += [(r["data-check"], r["data-sample"]) for r in parser.results]
+        assert "sample data" in html
+    assert sorted(seen) == sorted((c, "true") for c in ["hit_rate", "cost_savings", "failure_docs",
+                                                         "query_diversity"])
+    index, _ = parse(site, "")
+    assert index.readiness[0]["data-ready"] == "false"
+
+
+def test_zensical_never_serves_stale_numbers_from_its_cache(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {"BRIDGE_DATA": str(data), "SKIP_REDIS": "true"}
+    for rate, hits in ((0.55, 550), (0.35, 350)):
+        (data / "cache_metrics.json").write_text(json.dumps({"cache_hit_rate": rate, "hits": hits,
+                                                             "misses": 1000 - hits}))
+        # Without --clean: the build id alone must keep the cached page from being reused.
+        site = zensical_build(tmp_path, {**env, "BRIDGE_BUILD_ID": uuid.uuid4().hex}, clean=False)
+        _, html = parse(site, "checks/hit-rate")
+        assert f"hit rate {rate:.1%}" in html
