@@ -1,0 +1,133 @@
+"""The built site in headless Chromium: every page loads with no console error and no request
+leaving the machine; results visible; the palette toggle works; search finds "stampede"."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, build_site
+
+pytestmark = pytest.mark.site
+ARTIFACTS = ROOT / "test-artifacts"
+PAGES = ["", "context/", "recap/", "checks/hit-rate/", "checks/cost-savings/", "checks/failures/",
+         "checks/query-diversity/", "m2-2/", "your-data/", "data-formats/", "cli/"]
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    site = tmp_path_factory.mktemp("browser") / "site"
+    out = build_site(site, {"BRIDGE_SAMPLE": "1"})
+    assert out.returncode == 0, out.stderr
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def load(browser, url: str) -> None:
+    browser.get(url)
+    deadline = time.monotonic() + 15
+    while browser.execute_script("return document.readyState") != "complete" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)  # let the theme's scripts run
+
+
+def requested_urls(browser) -> list[str]:
+    urls = []
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def test_every_page_loads_cleanly_and_stays_on_the_machine(browser, site_url):
+    for page in PAGES:
+        browser.get_log("browser")
+        browser.get_log("performance")
+        load(browser, site_url + page)
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == [], (page, errors)
+        outside = [u for u in requested_urls(browser) if not u.startswith((site_url, "data:", "blob:"))]
+        assert outside == [], (page, outside)
+
+
+def test_results_are_visible_and_screenshots_are_kept(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    load(browser, site_url)
+    readiness = browser.find_element(By.CSS_SELECTOR, ".bridge-readiness")
+    assert readiness.is_displayed() and "Not ready for M2.2 yet" in readiness.text
+    rows = browser.find_elements(By.CSS_SELECTOR, ".bridge-readiness tbody tr")
+    assert len(rows) == 4 and all("SAMPLE DATA" in r.text.upper() for r in rows)
+    browser.save_screenshot(str(ARTIFACTS / "first-page.png"))
+    for page in ("checks/hit-rate/", "checks/cost-savings/", "checks/failures/", "checks/query-diversity/"):
+        load(browser, site_url + page)
+        box = browser.find_element(By.CSS_SELECTOR, ".bridge-result")
+        title = box.find_element(By.CSS_SELECTOR, ".admonition-title").text
+        assert box.is_displayed() and ": PASS" in title and "SAMPLE DATA" in title.upper(), title
+    load(browser, site_url + "checks/query-diversity/")
+    assert browser.find_element(By.CSS_SELECTOR, ".bridge-chart").is_displayed()
+    browser.save_screenshot(str(ARTIFACTS / "check-page.png"))
+    assert (ARTIFACTS / "first-page.png").stat().st_size > 10_000
+
+
+def test_palette_toggle_switches_to_dark_and_back(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    load(browser, site_url)
+    scheme = lambda: browser.execute_script("return document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
+    first = scheme()
+    browser.find_element(By.CSS_SELECTOR, "form[data-md-component=palette] label:not([hidden])").click()
+    time.sleep(0.3)
+    second = scheme()
+    assert {first, second} == {"default", "slate"}, (first, second)
+
+
+def test_search_finds_stampede(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    load(browser, site_url)
+    field = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    field.click()  # on a wide window the search field sits in the header
+    field.send_keys("stampede")
+    deadline = time.monotonic() + 15
+    items = []
+    while time.monotonic() < deadline and not items:
+        items = [i for i in browser.find_elements(By.CSS_SELECTOR, ".md-search-result__item") if i.text.strip()]
+        time.sleep(0.2)
+    assert items, "search found nothing for 'stampede'"
+    assert any("stampede" in i.text.lower() for i in items)
