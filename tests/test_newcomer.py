@@ -18,7 +18,7 @@ pytestmark = pytest.mark.site
 
 
 def readme_command(readme: str, label: str) -> str:
-    match = re.search(rf"\*\*{label}\*\*.*?```bash\n(.*?)\n```", readme, re.S)
+    match = re.search(rf"\*\*{label}:?\*\*.*?```bash\n(.*?)\n```", readme, re.S)
     assert match, f"README has no '{label}' command"
     return match.group(1).strip()
 
