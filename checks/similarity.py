@@ -158,10 +158,15 @@ def trigram_matrix(norms: list[str]) -> "sparse.csr_matrix":
     data_indices = np.concatenate(indices) if indices else np.empty(0, dtype=np.int32)
     full_indptr = np.concatenate(indptr)
     # Number the 3-grams that occur 0..V-1: sparse products and transposes stay small.
-    used = np.zeros(_COLS, dtype=bool)
-    used[data_indices] = True
-    compact = (np.cumsum(used, dtype=np.int32) - 1)[data_indices]
-    vocab = max(int(used.sum()), 1)
+    if data_indices.size < 1 << 22:  # small: sorting beats sweeping all 2**24 columns
+        seen = _sorted_unique(data_indices)
+        compact = np.searchsorted(seen, data_indices).astype(np.int32)
+        vocab = max(int(seen.size), 1)
+    else:
+        used = np.zeros(_COLS, dtype=bool)
+        used[data_indices] = True
+        compact = (np.cumsum(used, dtype=np.int32) - 1)[data_indices]
+        vocab = max(int(used.sum()), 1)
     return sparse.csr_matrix((np.ones(compact.size, dtype=np.float32), compact, full_indptr), shape=(n, vocab))
 
 
