@@ -30,6 +30,22 @@ def on_startup(command, dirty=False, **kwargs) -> None:
     _command = command
 
 
+def on_env(env, config, files, **kwargs):
+    """Keep the theme's compiled templates between builds (Jinja's own bytecode cache, keyed on
+    each template's checksum): it is code, not results, so it can never show an old number."""
+    import tempfile
+
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = Path(tempfile.gettempdir()) / "bridge-checks-jinja"
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return env
+    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    return env
+
+
 def _reload_checks() -> None:
     for name in [n for n in sys.modules if (n == "checks" or n.startswith("checks.")) and n not in KEEP]:
         del sys.modules[name]
@@ -39,7 +55,9 @@ def _reload_checks() -> None:
 def on_pre_build(config, **kwargs) -> None:
     if _command == "serve":
         _reload_checks()
-    importlib.import_module("checks.page").reset()
+    page = sys.modules.get("checks.page")  # imported by the first page block that needs it
+    if page is not None:
+        page.reset()
 
 
 def on_serve(server, config, builder, **kwargs):
