@@ -20,15 +20,18 @@ computed exhaustively, on a uniform sample when the log is large.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import re
 import unicodedata
 from array import array
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 THRESHOLDS = (0.80, 0.85, 0.90, 0.95)
 DEFAULT_THRESHOLD = {"vectors": 0.85, "text": 0.80}

@@ -136,7 +136,7 @@ def generate(requests: int, seed: int = 7):
     seen_exact: dict[str, datetime] = {}  # response layer entries (24 h TTL)
     seen_topic: set[int] = set()  # semantic layer: a topic once answered
     seen_text: set[str] = set()  # embedding layer: embeddings never expire
-    for i in range(requests):
+    for _ in range(requests):
         ts = next(clock)
         kind = rng.random()
         topic = None

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from checks.__main__ import _parser
-from conftest import ROOT, SCENARIOS, run_cli, tree_digest
+from conftest import ROOT, run_cli, tree_digest
 
 SCHEMA = json.loads(resources.files("checks").joinpath("schemas", "report.schema.json").read_text("utf-8"))
 

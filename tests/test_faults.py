@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from checks import Config, Status, run
 from conftest import drive

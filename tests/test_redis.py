@@ -12,7 +12,6 @@ import redis
 
 from checks import Config, Status, run
 from checks.context import Context
-from checks.redis_stats import RedisProbe
 from conftest import drive, free_port, run_cli
 
 
