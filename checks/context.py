@@ -16,9 +16,9 @@ from typing import Any
 
 from .config import Config
 from .files import find_files, load_json, modified_at
-from .prices import PriceBook
+from . import cache
+from .prices import PRICE_FILE, PriceBook
 from .querylog import LOG_FILES
-from .redis_stats import RedisProbe
 from .result import Source, SourceKind
 from .traffic import Traffic, analyse
 
@@ -33,7 +33,11 @@ def schema(name: str) -> dict[str, Any]:
 class Context:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.redis = RedisProbe(config.redis_url, config.redis_display) if config.redis_enabled else None
+        self.redis = None
+        if config.redis_enabled:
+            from .redis_stats import RedisProbe  # redis-py: only when Redis is to be asked
+
+            self.redis = RedisProbe(config.redis_url, config.redis_display)
         self._json: dict[tuple[Path, str | None], Any] = {}
         self._traffic: tuple[str, Any] | None = None
 
@@ -76,7 +80,7 @@ class Context:
         if self._traffic is None:
             path = self.log_path()
             try:
-                value = None if path is None else analyse(path, PriceBook.load(self.folder, self.describe))
+                value = None if path is None else self._analyse(path)
                 self._traffic = ("ok", value)
             except Exception as exc:  # remembered: a broken log is read once, reported by each check
                 self._traffic = ("err", exc)
@@ -84,6 +88,20 @@ class Context:
         if state == "err":
             raise value
         return value
+
+    def _analyse(self, path: Path) -> Traffic:
+        """The log's analysis, with its replay, from the cache when the same bytes were seen before."""
+        ttl = self.config.replay_ttl_s
+        name = cache.key(cache.file_digest(path), cache.file_digest(self.folder / PRICE_FILE), repr(ttl))
+        cached = cache.load(name)
+        if isinstance(cached, Traffic):
+            cached.path = path  # the same bytes may sit elsewhere now
+            return cached
+        traffic = analyse(path, PriceBook.load(self.folder, self.describe))
+        if traffic.queries.ids:
+            traffic.replay(ttl)
+        cache.save(name, traffic)
+        return traffic
 
     def log_source(self, traffic: Traffic) -> Source:
         when = None

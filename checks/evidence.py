@@ -18,9 +18,9 @@ import time
 from collections import Counter, defaultdict, deque
 from typing import TYPE_CHECKING
 
-import redis
-
 if TYPE_CHECKING:
+    import redis
+
     from .redis_stats import RedisProbe, RedisStats
     from .traffic import Traffic
 
@@ -97,6 +97,8 @@ def gather(probe: "RedisProbe", stats: "RedisStats") -> dict:
     conn = {"rejected_connections": int(info.get("rejected_connections", 0)), "timeout_s": None,
             "ping_ms_median": None, "ping_ms_worst": None, "findings": []}
     hashes = {"sampled_keys": 0, "by_prefix": {}, "findings": []}
+    import redis  # only when Redis answered and evidence is gathered
+
     try:
         client = probe.client()
         try:
@@ -117,7 +119,9 @@ def gather(probe: "RedisProbe", stats: "RedisStats") -> dict:
     return out
 
 
-def _connection_facts(client: redis.Redis, conn: dict, notes: list[str]) -> None:
+def _connection_facts(client: "redis.Redis", conn: dict, notes: list[str]) -> None:
+    import redis
+
     times = []
     for _ in range(PINGS):
         began = time.perf_counter()
@@ -131,7 +135,9 @@ def _connection_facts(client: redis.Redis, conn: dict, notes: list[str]) -> None
         notes.append(f"CONFIG GET timeout not allowed ({exc}).")
 
 
-def _key_facts(client: redis.Redis, hashes: dict, total_keys: int, notes: list[str]) -> None:
+def _key_facts(client: "redis.Redis", hashes: dict, total_keys: int, notes: list[str]) -> None:
+    import redis
+
     sampled: list[str] = []
     cursor = 0
     deadline = time.monotonic() + SCAN_SECONDS

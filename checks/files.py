@@ -11,8 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from .errors import InputError, TemplateData
 from .placeholders import find_placeholders, strings_in
 
@@ -87,6 +85,8 @@ def load_json(path: Path, schema: dict[str, Any] | None = None) -> Any:
             "Replace the template's numbers with ones you measured, and remove the note.",
         )
     if schema is not None:
+        import jsonschema  # only builds that read a JSON summary pay for it
+
         validator = jsonschema.Draft202012Validator(schema)
         problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if problems:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import session
 from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files, read_text
 from .placeholders import find_placeholders, real_words
-from .redis_stats import RedisStats
 from .result import Result, Source, SourceKind, Status
 from .traffic import Traffic
+
+if TYPE_CHECKING:
+    from .redis_stats import RedisStats
 
 ID = "hit_rate"
 TITLE = "Cache hit rate"

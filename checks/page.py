@@ -7,6 +7,7 @@ rebuild while one build still reads each source once.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 from .config import Config
@@ -17,6 +18,13 @@ from .result import Result, Status
 from .runner import Report, run
 
 _report: Report | None = None
+OFF_TEXT = '<p class="bridge-off"><em>Checks switched off (BRIDGE_CHECKS=off).</em></p>'
+
+
+def _off() -> bool:
+    """``BRIDGE_CHECKS=off``: pages without results, for authors editing prose and for the floor of
+    the build benchmark."""
+    return os.environ.get("BRIDGE_CHECKS", "").strip().lower() in {"off", "0", "false", "no"}
 
 
 def reset() -> None:
@@ -37,6 +45,8 @@ def report() -> Report:
 
 
 def result(check_id: str) -> str:
+    if _off():
+        return OFF_TEXT
     for r in report().results:
         if r.id == check_id:
             return result_html(r)
@@ -44,11 +54,15 @@ def result(check_id: str) -> str:
 
 
 def readiness(base: str = "") -> str:
+    if _off():
+        return OFF_TEXT
     return readiness_html(report(), base)
 
 
 def worked_example() -> str:
     """The recap's cost arithmetic with the learner's figures, from the cost check."""
+    if _off():
+        return OFF_TEXT
     for r in report().results:
         if r.id == "cost_savings":
             return worked_example_html(r)

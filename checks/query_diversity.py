@@ -14,7 +14,7 @@ from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files, read_text
 from .result import Result, Status
-from .similarity import normalise
+from .queries import normalise
 from .traffic import Traffic
 
 ID = "query_diversity"

@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import math
 import random
-import re
-import unicodedata
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .queries import Distinct, Replay, normalise
+
 if TYPE_CHECKING:
     from scipy import sparse
+
+__all__ = ["Distinct", "Replay", "normalise", "replay", "set_cosine", "trigram_matrix", "trigrams"]
 
 THRESHOLDS = (0.80, 0.85, 0.90, 0.95)
 DEFAULT_THRESHOLD = {"vectors": 0.85, "text": 0.80}
@@ -50,16 +52,6 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 MAX_VECTOR_QUERIES = 50_000  # distinct vectors compared all-against-all; more fall back to text
 BUCKETS = ("0-30%", "30-70%", "70-100%")
 
-_SPACE = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w\s]")
-
-
-def normalise(query: str) -> str:
-    """Case, Unicode forms, punctuation and spacing do not make a query new."""
-    text = unicodedata.normalize("NFKC", query).casefold()
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
-
-
 def trigrams(norm: str) -> set[str]:
     padded = f" {norm} "
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
@@ -69,52 +61,6 @@ def set_cosine(a: set, b: set) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / math.sqrt(len(a) * len(b))
-
-
-@dataclass
-class Distinct:
-    """The distinct queries of a log, in order of first appearance, and the request sequence."""
-
-    norms: list[str] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
-    examples: list[str] = field(default_factory=list)  # the first raw spelling of each
-    vectors: list[np.ndarray] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
-    ts: array = field(default_factory=lambda: array("d"))
-    ids: array = field(default_factory=lambda: array("l"))
-    miss: array = field(default_factory=lambda: array("b"))  # 1: a full miss (cache_layer none)
-
-    def add(self, ts: float, query: str, vector: list[float] | None = None, miss: bool = False) -> None:
-        norm = normalise(query)
-        did = self.index.get(norm)
-        if did is None:
-            did = len(self.norms)
-            self.index[norm] = did
-            self.norms.append(norm)
-            self.counts.append(0)
-            self.examples.append(query)
-            if vector is not None:
-                self.vectors.append(np.asarray(vector, dtype=np.float32))
-        self.counts[did] += 1
-        self.ts.append(ts)
-        self.ids.append(did)
-        self.miss.append(1 if miss else 0)
-
-
-@dataclass
-class Replay:
-    mode: str  # "vectors" or "text"
-    requests: int
-    distinct: int
-    exact_repeat_share: float
-    answered: dict[float, float]  # threshold -> share of requests the cache would have answered
-    default_threshold: float
-    diversity_score: float
-    buckets: dict[str, float]
-    buckets_sampled: int | None  # None: exact over all queries; else the sample size
-    ttl_s: float | None
-    top_groups: list[tuple[str, int]]
-    notes: list[str]
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:

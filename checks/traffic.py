@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import InputError
 from .prices import PriceBook, unknown_model_error
 from .querylog import LAYERS, ReadStats, read
-from .similarity import Distinct, Replay, replay
+from .queries import Distinct, Replay
 
 HITS = ("response", "semantic", "embedding", "context")
 TOO_MANY_BAD = 0.5  # more bad lines than this share makes the log unusable
@@ -104,6 +104,8 @@ class Traffic:
 
     def replay(self, ttl_s: float | None = None) -> Replay:
         if self._replay is None or self._replay.ttl_s != ttl_s:
+            from .similarity import replay  # numpy and scipy: only when a replay is computed
+
             self._replay = replay(self.queries, ttl_s)
         return self._replay
 

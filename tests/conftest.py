@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 REQUIRE = os.environ.get("BRIDGE_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
+# The analytics cache of this test session: not the user's, and empty at the start.
+os.environ["BRIDGE_CACHE_DIR"] = tempfile.mkdtemp(prefix="bridge-cache-")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -179,3 +179,9 @@ def test_failures_page_shows_findings_beside_the_learners_text(redis_server, sce
                  "Finding, Hash collisions: resp:v1: 40 sampled keys end in a 8-character hex hash (32 bits)",
                  "salted per process", "Evidence, Connection timeouts: PING median"]:
         assert text in html, text
+
+
+def test_checks_can_be_switched_off_for_prose_editing(tmp_path):
+    site = built(tmp_path, {"BRIDGE_CHECKS": "off", "BRIDGE_DATA": str(tmp_path / "does-not-exist")})
+    parser, html = parse(site, "checks/hit-rate")
+    assert parser.results == [] and "Checks switched off" in html

@@ -1,0 +1,70 @@
+"""The queries of a log, as the replay needs them: light enough to import on every build.
+
+The arithmetic that compares them lives in ``similarity.py`` (numpy, scipy), imported only
+when a replay is actually computed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def normalise(query: str) -> str:
+    """Case, Unicode forms, punctuation and spacing do not make a query new."""
+    text = unicodedata.normalize("NFKC", query).casefold()
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+
+
+@dataclass
+class Distinct:
+    """The distinct queries of a log, in order of first appearance, and the request sequence."""
+
+    norms: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # the first raw spelling of each
+    vectors: list[Any] = field(default_factory=list)  # numpy float32 arrays, when the log has vectors
+    index: dict[str, int] = field(default_factory=dict)
+    ts: array = field(default_factory=lambda: array("d"))
+    ids: array = field(default_factory=lambda: array("l"))
+    miss: array = field(default_factory=lambda: array("b"))  # 1: a full miss (cache_layer none)
+
+    def add(self, ts: float, query: str, vector: list[float] | None = None, miss: bool = False) -> None:
+        norm = normalise(query)
+        did = self.index.get(norm)
+        if did is None:
+            did = len(self.norms)
+            self.index[norm] = did
+            self.norms.append(norm)
+            self.counts.append(0)
+            self.examples.append(query)
+            if vector is not None:
+                import numpy as np  # only logs that carry vectors pay for numpy here
+
+                self.vectors.append(np.asarray(vector, dtype=np.float32))
+        self.counts[did] += 1
+        self.ts.append(ts)
+        self.ids.append(did)
+        self.miss.append(1 if miss else 0)
+
+
+@dataclass
+class Replay:
+    mode: str  # "vectors" or "text"
+    requests: int
+    distinct: int
+    exact_repeat_share: float
+    answered: dict[float, float]  # threshold -> share of requests the cache would have answered
+    default_threshold: float
+    diversity_score: float
+    buckets: dict[str, float]
+    buckets_sampled: int | None  # None: exact over all queries; else the sample size
+    ttl_s: float | None
+    top_groups: list[tuple[str, int]]
+    notes: list[str]

@@ -1,0 +1,62 @@
+"""The analytics cache is keyed on the bytes analysed: it can never show an old number."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from checks import Config, run
+from checks import cache
+
+
+def write_log(folder: Path, misses: int) -> None:
+    records = [{"ts": i * 60, "query": f"question {i % 7}", "cache_layer": "none" if i < misses else "response",
+                "model": "gpt-4o-mini", "input_tokens": 1000, "output_tokens": 200} for i in range(200)]
+    (folder / "query_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def hit_rate_and_baseline(folder: Path) -> tuple[float, float]:
+    by_id = {r.id: r for r in run(Config(data_dir=folder, use_redis=False)).results}
+    return by_id["hit_rate"].metrics["hit_rate"], by_id["cost_savings"].metrics["baseline_cost_per_day"]
+
+
+def test_changed_bytes_are_analysed_again(tmp_path):
+    write_log(tmp_path, misses=150)
+    first = hit_rate_and_baseline(tmp_path)
+    assert first[0] == pytest.approx(0.25)
+    assert any(cache.folder().glob("*.pickle"))  # the analysis was kept
+    assert hit_rate_and_baseline(tmp_path) == first  # and served again for the same bytes
+    write_log(tmp_path, misses=50)
+    assert hit_rate_and_baseline(tmp_path)[0] == pytest.approx(0.75)
+
+
+def test_prices_file_is_part_of_the_key(tmp_path):
+    write_log(tmp_path, misses=100)
+    (tmp_path / "prices.json").write_text(json.dumps({"retrieval_usd_per_query": 0.0}), encoding="utf-8")
+    base = hit_rate_and_baseline(tmp_path)[1]
+    (tmp_path / "prices.json").write_text(json.dumps({"retrieval_usd_per_query": 0.01}), encoding="utf-8")
+    assert hit_rate_and_baseline(tmp_path)[1] != pytest.approx(base)
+
+
+def test_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIDGE_NO_CACHE", "1")
+    assert cache.load("anything") is None
+    cache.save("anything", 1)
+    assert not (cache.folder() / "anything.pickle").exists()
+    monkeypatch.delenv("BRIDGE_NO_CACHE")
+    cache.save("anything", 1)
+    assert cache.load("anything") == 1
+
+
+def test_a_corrupt_entry_is_recomputed(tmp_path):
+    (cache.folder() / "broken.pickle").write_bytes(b"not a pickle")
+    assert cache.load("broken") is None
+
+
+def test_cache_folder_is_private():
+    if os.name == "nt":
+        pytest.skip("POSIX permissions")
+    assert cache.folder().stat().st_mode & 0o077 == 0
