@@ -78,7 +78,11 @@ def _poll_seconds() -> float:
 
 
 def _start_polling(server) -> None:
-    config = importlib.import_module("checks.config").Config.from_env()
+    try:
+        config = importlib.import_module("checks.config").Config.from_env()
+    except Exception as exc:  # a bad BRIDGE_DATA or REDIS_URL shows on the pages; nothing to poll
+        log.warning("Redis is not polled: %s", getattr(exc, "message", exc))
+        return
     interval = _poll_seconds()
     if interval <= 0 or not config.redis_enabled:
         return
