@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import build_site, drive, tree_digest
+from conftest import ROOT, build_site, drive, tree_digest
 
 pytestmark = pytest.mark.site
 CHECK_PAGES = ["checks/hit-rate", "checks/cost-savings", "checks/failures", "checks/query-diversity"]
@@ -185,3 +189,17 @@ def test_checks_can_be_switched_off_for_prose_editing(tmp_path):
     site = built(tmp_path, {"BRIDGE_CHECKS": "off", "BRIDGE_DATA": str(tmp_path / "does-not-exist")})
     parser, html = parse(site, "checks/hit-rate")
     assert parser.results == [] and "Checks switched off" in html
+
+
+def test_a_failing_page_block_fails_the_strict_build(tmp_path):
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    (tmp_path / "docs" / "broken.md").write_text(
+        '# Broken\n\n```python exec="1"\nraise RuntimeError("a block that fails")\n```\n', encoding="utf-8")
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace(
+        "  - checks/mkdocs_hooks.py", f"  - '{ROOT / 'checks' / 'mkdocs_hooks.py'}'")
+    config = config.replace("  - Command line: cli.md", "  - Command line: cli.md\n  - Broken: broken.md")
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+                         cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "BRIDGE_SAMPLE": "1"})
+    assert out.returncode != 0
+    assert "a block that fails" in out.stderr + out.stdout
