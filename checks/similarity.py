@@ -182,7 +182,7 @@ def _candidates(sig: np.ndarray, bands: int, rows: int, per_bucket: int, min_est
             part = codes[lo:lo + 250_000]
             good[lo:lo + 250_000] = (sig[part // n] == sig[part % n]).mean(axis=1) >= min_estimate
         if good.any():
-            kept = np.sort(np.concatenate([kept, codes[good]]))
+            kept = np.sort(np.concatenate([kept, codes[good]]), kind="stable")  # two sorted runs: a merge
     return kept
 
 
