@@ -23,14 +23,10 @@ REPORT_FILES = ["cost_analytics.json", "cost_analytics_stub.json"]
 DAYS_PER_MONTH = 30  # the notebook's $12.60/day = $378/month
 TOLERANCE = 0.01  # one percentage point: rounding in a hand-written file, not a contradiction
 
-# The recap's worked example, recomputed on the page with the learner's numbers where known.
-EXAMPLE_QUERIES_PER_DAY = 10_000
-EXAMPLE_MISS_RATE = 0.60
-EXAMPLE_COST_PER_MISS = 0.0021
-
 
 def worked_example(queries_per_day: float, miss_rate: float, cost_per_miss: float) -> dict[str, float]:
-    """Daily and monthly cost of the misses: queries x miss rate x cost per miss."""
+    """The recap's arithmetic (10,000 queries x 60% misses x $0.0021 = $12.60/day, $378/month),
+    for any figures: daily and monthly cost of the misses."""
     misses = queries_per_day * miss_rate
     daily = misses * cost_per_miss
     return {"queries_per_day": queries_per_day, "miss_rate": miss_rate, "misses_per_day": misses,
