@@ -49,7 +49,7 @@ def key_shape(key: str) -> tuple[str, str]:
     if _DECIMAL.match(last) and 15 <= len(last.lstrip("-")) <= 20:
         return prefix, "python_hash"
     if _HEX.match(last) and len(last) >= 6:
-        return prefix, f"hex{len(last)}"
+        return prefix, f"hex{len(last)}"  # shown as "N-hex" (N hex characters)
     return prefix, "other"
 
 

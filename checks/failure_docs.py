@@ -169,6 +169,7 @@ def assess(text: str, name: str) -> dict[str, Finding]:
 
 
 NAMES = {f.id: f.name for f in FAILURES}
+SHAPES = {"python_hash": "Python-hash()-shaped", "other": "other"}
 
 
 def _evidence(ctx: Context) -> tuple[dict, list[str]]:
@@ -193,7 +194,9 @@ def _evidence(ctx: Context) -> tuple[dict, list[str]]:
         "memory_overflow": lambda e: (f"maxmemory {e['maxmemory']:,} bytes ({'no limit' if not e['maxmemory'] else 'set'}),"
                                       f" policy {e['maxmemory_policy']}, used {e['used_memory']:,} bytes, "
                                       f"{e['evicted_keys']:,} evicted"),
-        "hash_collision": lambda e: f"{e['sampled_keys']:,} keys sampled with SCAN, by prefix and shape: {e['by_prefix']}",
+        "hash_collision": lambda e: f"{e['sampled_keys']:,} keys sampled with SCAN" + (": " + "; ".join(
+            f"{prefix} " + ", ".join(f"{n} {SHAPES.get(shape) or shape[3:] + '-hex'}" for shape, n in shapes.items())
+            for prefix, shapes in e["by_prefix"].items()) if e["by_prefix"] else ""),
         "connection_timeout": lambda e: (f"PING median {e['ping_ms_median']:.1f} ms, worst {e['ping_ms_worst']:.1f} ms; "
                                          f"{e['rejected_connections']:,} rejected connections; server timeout "
                                          f"{e['timeout_s']} s" if e["ping_ms_median"] is not None else
