@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .files import find_files, load_json, modified_at
+from .files import find_files, load_json, modified_at, read_text
 from . import cache
 from .prices import PRICE_FILE, PriceBook
 from .querylog import LOG_FILES
@@ -38,7 +38,7 @@ class Context:
             from .redis_stats import RedisProbe  # redis-py: only when Redis is to be asked
 
             self.redis = RedisProbe(config.redis_url, config.redis_display)
-        self._json: dict[tuple[Path, str | None], Any] = {}
+        self._read: dict[tuple[Path, str | None], Any] = {}
         self._traffic: tuple[str, Any] | None = None
 
     @property
@@ -59,14 +59,27 @@ class Context:
         kind = SourceKind.SAMPLE if self.config.files_are_sample else SourceKind.FILE
         return Source(kind, self.describe(path), measured_at or modified_at(path))
 
+    def text(self, path: Path) -> str:
+        """A text file's content, read once per run however many checks look at it."""
+        key = (path, "#text")
+        if key not in self._read:
+            try:
+                self._read[key] = ("ok", read_text(path))
+            except Exception as exc:
+                self._read[key] = ("err", exc)
+        state, value = self._read[key]
+        if state == "err":
+            raise value
+        return value
+
     def json(self, path: Path, schema_name: str | None = None) -> Any:
         key = (path, schema_name)
-        if key not in self._json:
+        if key not in self._read:
             try:
-                self._json[key] = ("ok", load_json(path, schema(schema_name) if schema_name else None))
+                self._read[key] = ("ok", load_json(path, schema(schema_name) if schema_name else None))
             except Exception as exc:  # remembered: the same file is not read twice in a run
-                self._json[key] = ("err", exc)
-        state, value = self._json[key]
+                self._read[key] = ("err", exc)
+        state, value = self._read[key]
         if state == "err":
             raise value
         return value

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .context import Context
 from .errors import BridgeError
 from .evidence import stampedes
-from .files import find_files, modified_at, read_text
+from .files import find_files, modified_at
 from .placeholders import find_placeholders, real_words
 from .result import Result, Source, SourceKind, Status
 
@@ -228,7 +228,7 @@ def check(ctx: Context) -> Result:
                       "0 of 5 documented", BAR_TEXT, metrics, tuple(evidence_lines))
     best = {f.id: Finding(MISSING) for f in FAILURES}
     for path in paths:
-        for fid, finding in assess(read_text(path), path.name).items():
+        for fid, finding in assess(ctx.text(path), path.name).items():
             if _RANK[finding.state] > _RANK[best[fid].state]:
                 best[fid] = finding
     documented = sum(1 for f in best.values() if f.state == DOCUMENTED)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import session
 from .context import Context
 from .errors import InputError, NotMeasured
-from .files import find_files, read_text
+from .files import find_files
 from .placeholders import find_placeholders, real_words
 from .result import Result, Source, SourceKind, Status
 from .traffic import Traffic
@@ -176,7 +176,7 @@ def find_mitigation(ctx: Context) -> str | None:
 
     for path in find_files(ctx.folder, DOC_FILES):
         try:
-            text = read_text(path)
+            text = ctx.text(path)
         except InputError:
             continue
         for sec in sections(text):
