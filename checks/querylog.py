@@ -72,6 +72,20 @@ def parse_ts(value: object) -> float:
     raise BadRecord("ts is missing" if value is None else f"ts must be a time, not {type(value).__name__}")
 
 
+def _non_negative(name: str, value: object, whole: bool) -> int | float:
+    """A count (``whole``) or an amount, from a JSON number or a CSV string; never negative."""
+    kind = "whole number" if whole else "number"
+    if isinstance(value, str):
+        try:
+            value = int(value) if whole else float(value)
+        except ValueError:
+            raise BadRecord(f"{name} {value!r} is not a {kind}") from None
+    ok_types = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, ok_types) or not math.isfinite(value) or value < 0:
+        raise BadRecord(f"{name} must be a {kind} ≥ 0, not {value!r}")
+    return value if whole else float(value)
+
+
 def to_record(obj: object) -> Record:
     """Validate one decoded record (a JSON object or a CSV row of strings)."""
     if not isinstance(obj, dict):
@@ -89,30 +103,10 @@ def to_record(obj: object) -> Record:
         if layer not in LAYERS:
             raise BadRecord(f"cache_layer {layer!r} is not one of {', '.join(LAYERS)}")
         rec.cache_layer = layer
-    for name in _INT_FIELDS:
+    for name, whole in [(n, True) for n in _INT_FIELDS] + [(n, False) for n in _NUM_FIELDS]:
         value = get(name)
-        if value is None or value == "":
-            continue
-        if isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                raise BadRecord(f"{name} {value!r} is not a whole number") from None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise BadRecord(f"{name} must be a whole number ≥ 0, not {value!r}")
-        setattr(rec, name, value)
-    for name in _NUM_FIELDS:
-        value = get(name)
-        if value is None or value == "":
-            continue
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise BadRecord(f"{name} {value!r} is not a number") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise BadRecord(f"{name} must be a number ≥ 0, not {value!r}")
-        setattr(rec, name, float(value))
+        if value is not None and value != "":
+            setattr(rec, name, _non_negative(name, value, whole))
     vector = get("embedding")
     if vector is not None and vector != "":
         if isinstance(vector, str):
