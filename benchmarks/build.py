@@ -1,6 +1,6 @@
 """Benchmark: building the site against executing the original notebook, measured in one run.
 
-    python benchmarks/build.py [--runs 3]
+    python benchmarks/build.py [--runs 5]
 
 Needs, beside the project, nbconvert and a kernel: ``pip install -e ".[bench]"``. Prints the
 median wall time of each, in fresh processes:
@@ -37,94 +37,109 @@ NOTEBOOK = Path(__file__).resolve().parent / "seed_notebook.ipynb"
 BIN = Path(sys.executable).parent
 
 
-def timed(cmd: list[str], env: dict, cwd: Path, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+def run_once(cmd: list[str], env: dict, cwd: Path) -> float:
+    began = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - began
 
 
 def clean_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE", "BRIDGE_POLL_SECONDS",
-                        "BRIDGE_CACHE_DIR", "BRIDGE_NO_CACHE"}}
+                        "BRIDGE_CACHE_DIR", "BRIDGE_NO_CACHE", "BRIDGE_CHECKS"}}
     env["NO_MKDOCS_2_WARNING"] = "1"
     env.update(extra)
     return env
 
 
+def library_imports(env: dict) -> float:
+    """What importing the checks' heavy libraries costs a fresh process, over a bare interpreter."""
+    code = "import numpy, scipy.sparse, genai_prices, jsonschema"
+    bare = run_once([sys.executable, "-c", "pass"], env, ROOT)
+    return run_once([sys.executable, "-c", code], env, ROOT) - bare
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--runs", type=int, default=5)
     args = p.parse_args()
     jupyter = shutil.which("jupyter", path=str(BIN)) or shutil.which("jupyter")
     mkdocs = [sys.executable, "-m", "mkdocs", "build", "-q"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        rows: list[tuple[str, float]] = []
-        if jupyter:
-            scratch = tmp / "nb"
-            scratch.mkdir()
-            shutil.copy(NOTEBOOK, scratch / NOTEBOOK.name)
-            # The notebook writes stub files into its folder; each run starts from the same empty one.
-            cmd = [jupyter, "nbconvert", "--to", "notebook", "--execute", NOTEBOOK.name, "--output",
-                   str(tmp / "out.ipynb")]
-            nb_times = []
-            for _ in range(args.runs):
-                for f in scratch.iterdir():
-                    if f.name != NOTEBOOK.name:
-                        f.unlink()
-                nb_times.append(timed(cmd, clean_env(), scratch, 1))
-            rows.append(("notebook (nbconvert --execute)", statistics.median(nb_times)))
-        else:
-            print("jupyter not found: pip install -e '.[bench]' to time the notebook")
-        cold_times = []
-        for run in range(args.runs):
-            cold_times.append(timed(mkdocs + ["-d", str(tmp / "s0")],
-                                    clean_env(BRIDGE_SAMPLE="1", BRIDGE_CACHE_DIR=str(tmp / f"cold{run}")), ROOT, 1))
-        cold = statistics.median(cold_times)
-        warm_env = clean_env(BRIDGE_SAMPLE="1", BRIDGE_CACHE_DIR=str(tmp / "warm"))
-        timed(mkdocs + ["-d", str(tmp / "s1")], warm_env, ROOT, 1)  # fills the cache
-        full = timed(mkdocs + ["-d", str(tmp / "s1")], warm_env, ROOT, args.runs)
-        rows.append(("full build, cold (empty cache)", cold))
-        floor = timed(mkdocs + ["-d", str(tmp / "s2")], clean_env(BRIDGE_CHECKS="off"), ROOT, args.runs)
-        rows += [("full build, warm", full), ("floor: same pages, checks off", floor)]
-        # Dead-Redis builds share one warm cache, so that only Redis differs between them.
-        dead = {"BRIDGE_CACHE_DIR": str(tmp / "warm")}
-        skipped = timed(mkdocs + ["-d", str(tmp / "s3")], clean_env(SKIP_REDIS="true", **dead), ROOT, args.runs)
+        scratch = tmp / "nb"
+        scratch.mkdir()
+        shutil.copy(NOTEBOOK, scratch / NOTEBOOK.name)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             refused_port = s.getsockname()[1]
-        refused = timed(mkdocs + ["-d", str(tmp / "s4")],
-                        clean_env(REDIS_URL=f"redis://127.0.0.1:{refused_port}/0", **dead), ROOT, args.runs)
         silent = socket.socket()
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)  # accepts (the kernel completes the handshake) and never answers
-        hung = timed(mkdocs + ["-d", str(tmp / "s5")],
-                     clean_env(REDIS_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0", **dead), ROOT, args.runs)
-        silent.close()
-        rows += [("build, Redis skipped", skipped), ("build, Redis refuses", refused),
-                 ("build, Redis never answers", hung)]
+        warm = str(tmp / "warm")  # the warm builds and the Redis builds share one filled cache,
+        # so that between the last three only Redis differs
+        counter = iter(range(10**6))
 
-    width = max(len(name) for name, _ in rows)
-    print(f"median of {args.runs} runs each, in fresh processes")
-    for name, seconds in rows:
-        print(f"  {name:<{width}}  {seconds:6.2f} s")
-    values = dict(rows)
+        def notebook() -> float:
+            # The notebook writes stub files into its folder; each run starts from the same empty one.
+            for f in scratch.iterdir():
+                if f.name != NOTEBOOK.name:
+                    f.unlink()
+            return run_once([jupyter, "nbconvert", "--to", "notebook", "--execute", NOTEBOOK.name,
+                             "--output", str(tmp / "out.ipynb")], clean_env(), scratch)
+
+        def build(**env: str):
+            return lambda: run_once(mkdocs + ["-d", str(tmp / f"site{next(counter)}")], clean_env(**env), ROOT)
+
+        variants: dict[str, object] = {}
+        if jupyter:
+            variants["notebook (nbconvert --execute)"] = notebook
+        else:
+            print("jupyter not found: pip install -e '.[bench]' to time the notebook")
+        variants.update({
+            "full build, cold (empty cache)":
+                lambda: build(BRIDGE_SAMPLE="1", BRIDGE_CACHE_DIR=str(tmp / f"cold{next(counter)}"))(),
+            "full build, warm": build(BRIDGE_SAMPLE="1", BRIDGE_CACHE_DIR=warm),
+            "floor: same pages, checks off": build(BRIDGE_SAMPLE="1", BRIDGE_CHECKS="off"),
+            "build, Redis skipped": build(SKIP_REDIS="true", BRIDGE_CACHE_DIR=warm),
+            "build, Redis refuses": build(REDIS_URL=f"redis://127.0.0.1:{refused_port}/0", BRIDGE_CACHE_DIR=warm),
+            "build, Redis never answers":
+                build(REDIS_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0", BRIDGE_CACHE_DIR=warm),
+            "import numpy, scipy.sparse, genai_prices, jsonschema": lambda: library_imports(clean_env()),
+        })
+        build(BRIDGE_SAMPLE="1", BRIDGE_CACHE_DIR=warm)()  # fills the cache (and Jinja's, and the OS's)
+        # Round-robin: every variant once per round, so that a busy spell on a shared machine
+        # falls on all of them alike instead of on whichever ran during it.
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(args.runs):
+            for name, fn in variants.items():
+                times[name].append(fn())
+        silent.close()
+
+    values = {name: statistics.median(ts) for name, ts in times.items()}
+    width = max(map(len, values))
+    print(f"median of {args.runs} rounds, each variant once per round, in fresh processes")
+    for name, seconds in values.items():
+        spread = f"({min(times[name]):.2f}–{max(times[name]):.2f})"
+        print(f"  {name:<{width}}  {seconds:6.2f} s  {spread}")
+    cold, full = values["full build, cold (empty cache)"], values["full build, warm"]
+    floor = values["floor: same pages, checks off"]
     print()
-    if "notebook (nbconvert --execute)" in values:
-        nb = values["notebook (nbconvert --execute)"]
+    nb = values.get("notebook (nbconvert --execute)")
+    if nb:
         for label, t in (("warm", full), ("cold", cold)):
             ratio = t / nb
             print(f"full build ({label}) / notebook = {ratio:.2f}  (target ≤ 0.50: {'met' if ratio <= 0.5 else 'NOT met'})")
     for label, t in (("warm", full), ("cold", cold)):
-        share = (t - floor) / t
+        share = max(t - floor, 0.0) / t
         print(f"checks / full build ({label}) = {share:.2f}  (target ≤ 0.20: {'met' if share <= 0.2 else 'NOT met'})")
+    skipped = values["build, Redis skipped"]
+    refused, hung = values["build, Redis refuses"], values["build, Redis never answers"]
     extra = max(refused, hung) - skipped
     print(f"Redis refusing or silent  = +{max(refused - skipped, 0):.2f} s / +{max(hung - skipped, 0):.2f} s "
           f"(target ≤ 2 s: {'met' if extra <= 2 else 'NOT met'})")
+    print(f"of the cold build's checks ({max(cold - floor, 0):.2f} s), importing their libraries alone: "
+          f"{values['import numpy, scipy.sparse, genai_prices, jsonschema']:.2f} s")
 
 
 if __name__ == "__main__":
