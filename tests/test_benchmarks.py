@@ -1,0 +1,38 @@
+"""The benchmark scripts still run and print their verdicts (their figures are never asserted)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, timeout: int = 300) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "REDIS_URL", "SKIP_REDIS"))}
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout, encoding="utf-8")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="benchmarks/querylog.py reads peak memory with `resource`")
+def test_querylog_benchmark_runs_on_a_small_log():
+    out = run("benchmarks/querylog.py", "--sizes", "3000")
+    assert re.search(r"3,000\s+parse\s+[\d.]+", out)
+    full = re.search(r"3,000\s+full\s+[\d.]+\s+[\d,]+.*× the floor; ([\d,]+) distinct", out)
+    assert full and 0 < int(full.group(1).replace(",", "")) <= 3000
+
+
+def test_build_benchmark_prints_every_verdict():
+    out = run("benchmarks/build.py", "--runs", "1")
+    for label in ("full build, cold", "full build, warm", "floor: same pages, checks off",
+                  "build, Redis never answers", "analysis of the sample log"):
+        assert re.search(re.escape(label) + r".*\d+\.\d\d s", out), label
+    assert re.search(r"checks / full build \(warm\) = \d\.\d\d  \(target ≤ 0\.20: (met|NOT met)\)", out)
+    assert re.search(r"Redis refusing or silent  = \+\d\.\d\d s / \+\d\.\d\d s", out)
