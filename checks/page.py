@@ -8,6 +8,7 @@ rebuild while one build still reads each source once.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import datetime, timezone
 
 from .config import Config
@@ -25,6 +26,25 @@ def _off() -> bool:
     """``BRIDGE_CHECKS=off``: pages without results, for authors editing prose and for the floor of
     the build benchmark."""
     return os.environ.get("BRIDGE_CHECKS", "").strip().lower() in {"off", "0", "false", "no"}
+
+
+CACHED_TEXT = (
+    '<div class="admonition warning bridge-cached"><p class="admonition-title">These numbers may be old</p>'
+    "<p>This page was built by Zensical without a build id. Zensical reuses a page whose source and "
+    "configuration did not change, without running its checks again, so what you see may come from an "
+    "earlier build. Build with <code>python scripts/dev.py build --engine zensical</code>, or serve with "
+    "<code>python scripts/dev.py serve</code>, to measure afresh.</p></div>"
+)
+
+
+def _cached_warning() -> str:
+    """Zensical (it marks markdown-exec as its caller) caches pages by source and configuration; a
+    fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the page says so: the
+    warning is cached along with the numbers, so it shows for as long as they might be old."""
+    caller = getattr(sys.modules.get("markdown_exec"), "_caller", "")
+    if caller == "zensical" and os.environ.get("BRIDGE_BUILD_ID", "none") in {"", "none"}:
+        return CACHED_TEXT
+    return ""
 
 
 def reset() -> None:
@@ -49,14 +69,14 @@ def result(check_id: str) -> str:
         return OFF_TEXT
     for r in report().results:
         if r.id == check_id:
-            return result_html(r)
+            return _cached_warning() + result_html(r)
     raise KeyError(f"no check with id {check_id!r}")
 
 
 def readiness(base: str = "") -> str:
     if _off():
         return OFF_TEXT
-    return readiness_html(report(), base)
+    return _cached_warning() + readiness_html(report(), base)
 
 
 def worked_example() -> str:
@@ -65,5 +85,5 @@ def worked_example() -> str:
         return OFF_TEXT
     for r in report().results:
         if r.id == "cost_savings":
-            return worked_example_html(r)
+            return _cached_warning() + worked_example_html(r)
     raise KeyError("cost_savings")

@@ -56,3 +56,18 @@ def test_zensical_never_serves_stale_numbers_from_its_cache(tmp_path):
         site = zensical_build(tmp_path, {**env, "BRIDGE_BUILD_ID": uuid.uuid4().hex}, clean=False)
         _, html = parse(site, "checks/hit-rate")
         assert f"hit rate {rate:.1%}" in html
+
+
+def test_a_plain_zensical_build_warns_that_its_numbers_may_be_cached(tmp_path, monkeypatch):
+    # A learner typing `zensical build` sets no build id: Zensical may reuse pages, so each result says so.
+    monkeypatch.delenv("BRIDGE_BUILD_ID", raising=False)
+    env = {"BRIDGE_SAMPLE": "1"}
+    for _ in range(2):  # the first build runs the blocks; the second may come from the cache
+        site = zensical_build(tmp_path, env, clean=False)
+        for page in ["", *CHECK_PAGES]:
+            _, html = parse(site, page)
+            assert "These numbers may be old" in html, page
+    fresh = zensical_build(tmp_path, {"BRIDGE_SAMPLE": "1", "BRIDGE_BUILD_ID": uuid.uuid4().hex})
+    for page in ["", *CHECK_PAGES]:
+        _, html = parse(fresh, page)
+        assert "These numbers may be old" not in html, page
