@@ -2,18 +2,22 @@
 
     python benchmarks/build.py [--runs 5]
 
-Needs, beside the project, nbconvert and a kernel: ``pip install -e ".[bench]"``. Prints the
-median wall time of each, in fresh processes:
+Needs, beside the project, nbconvert and a kernel: ``pip install -e ".[bench]"``. Runs each
+variant below once per round, for ``--runs`` rounds (so that a busy spell on a shared machine
+falls on all of them alike), each in a fresh process, and prints the medians:
 
 * notebook: ``jupyter nbconvert --execute`` of the original notebook (a copy of
   ``shared/baseline/seed_notebook.ipynb`` kept in this folder), in a scratch folder;
 * full: ``mkdocs build`` of the whole site on the sample data, cold (an empty analytics cache:
-  the query log analysed from scratch, as on a fresh machine) and warm (the log's analysis
-  served from the cache, keyed on its bytes; Redis, when there is one, is always asked);
+  the query log analysed from scratch, as after a clone or a change of the log) and warm (the
+  log's analysis served from the cache, keyed on its bytes; Redis, when there is one, is always
+  asked);
 * floor: the same pages, with the page blocks run but the checks switched off
   (``BRIDGE_CHECKS=off``): what the site costs without the checks;
 * unreachable / silent Redis: a build asking a Redis that refuses connections, and one that
-  accepts and never answers, against the same build with Redis skipped.
+  accepts and never answers, against the same build with Redis skipped;
+* the parts of a cold build's checks: importing their libraries, and analysing the sample log
+  in a process whose imports are done.
 
 Targets (issue 5): full <= 1/2 notebook; checks (full - floor) <= 1/5 of full; an unreachable
 or silent Redis adds <= 2 s. Figures are printed, never asserted.
@@ -31,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = Path(__file__).resolve().parent / "seed_notebook.ipynb"
@@ -112,7 +117,7 @@ def main() -> None:
         def build(**env: str):
             return lambda: run_once(mkdocs + ["-d", str(tmp / f"site{next(counter)}")], clean_env(**env), ROOT)
 
-        variants: dict[str, object] = {}
+        variants: dict[str, Callable[[], float]] = {}
         if jupyter:
             variants["notebook (nbconvert --execute)"] = notebook
         else:
