@@ -109,11 +109,18 @@ def test_palette_toggle_switches_to_dark_and_back(browser, site_url):
 
     load(browser, site_url)
     scheme = lambda: browser.execute_script("return document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
+    toggle = lambda: browser.find_element(  # noqa: E731
+        By.CSS_SELECTOR, "form[data-md-component=palette] label:not([hidden])").click()
     first = scheme()
-    browser.find_element(By.CSS_SELECTOR, "form[data-md-component=palette] label:not([hidden])").click()
+    toggle()
     time.sleep(0.3)
     second = scheme()
     assert {first, second} == {"default", "slate"}, (first, second)
+    background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+    toggle()
+    time.sleep(0.3)
+    assert scheme() == first
+    assert browser.execute_script("return getComputedStyle(document.body).backgroundColor") != background
 
 
 def test_search_finds_stampede(browser, site_url):
