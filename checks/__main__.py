@@ -8,15 +8,18 @@ Only this module prints.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import render
-from .config import Config
-from .errors import BridgeError, UsageError
+from .config import Config, url_secrets
+from .errors import BridgeError
 from .init import init_folder
 from .registry import REGISTRY
 from .result import Status
+from .secrets import scrub
+from .text import terminal_safe
 from .runner import Report, run
 
 
@@ -70,6 +73,26 @@ def _can_encode(text: str) -> bool:
     return True
 
 
+# What the checks import, by module name; the CLI names what is missing before running anything.
+DEPENDENCIES = ("redis", "jsonschema", "genai_prices", "numpy", "scipy", "platformdirs")
+
+
+def missing_dependencies() -> list[str]:
+    from importlib.util import find_spec
+
+    return [name for name in DEPENDENCIES if find_spec(name) is None]
+
+
+def _secrets_of(args: argparse.Namespace) -> tuple[str, ...]:
+    url = args.redis or os.environ.get("REDIS_URL") or ""
+    return url_secrets(url) if url else ()
+
+
+def _error(exc: BridgeError, secret_list: tuple[str, ...]) -> None:
+    lines = [f"error: {exc.message}"] + ([f"hint: {exc.hint}"] if exc.hint else [])
+    _write("".join(terminal_safe(scrub(line, secret_list)) + "\n" for line in lines), sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["init"]:
@@ -78,16 +101,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         _write("".join(f"{c.id:16} {c.title}\n" for c in REGISTRY))
         return 0
+    missing = missing_dependencies()
+    if missing:
+        _write(f"error: this Python ({terminal_safe(sys.executable)}) does not have the checks' dependencies "
+               f"({', '.join(missing)}).\n"
+               "hint: run the checks with the project's own Python, which `python scripts/dev.py serve` (or test) "
+               "sets up: .venv/bin/python -m checks on macOS and Linux, .venv\\Scripts\\python -m checks on "
+               "Windows.\n", sys.stderr)
+        return 2
     try:
         config = Config.from_env(data_dir=args.data, redis_url=args.redis,
                                  use_redis=False if args.no_redis else None,
                                  sample=True if args.sample else None,
                                  redact=True if args.redact else None, replay_ttl_s=args.replay_ttl)
-        if config.replay_ttl_s is not None and config.replay_ttl_s <= 0:
-            raise UsageError("--replay-ttl must be more than 0 seconds")
         report = run(config, args.only)
     except BridgeError as exc:
-        _write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""), sys.stderr)
+        _error(exc, _secrets_of(args))
         return 2
     if args.json:
         # UTF-8 bytes whatever the console's code page: JSON is for programs.
@@ -111,12 +140,12 @@ def _init(argv: list[str]) -> int:
     try:
         written, kept = init_folder(args.dir)
     except BridgeError as exc:
-        _write(f"error: {exc.message}\n", sys.stderr)
+        _error(exc, ())
         return 2
     lines = [f"wrote {args.dir / name}" for name in written]
     lines += [f"kept  {args.dir / name} (already there; not overwritten)" for name in kept]
     lines.append("Fill in every placeholder: until you do, the checks treat these files as templates, not data.")
-    _write("\n".join(lines) + "\n")
+    _write("\n".join(terminal_safe(line) for line in lines) + "\n")
     return 0
 
 

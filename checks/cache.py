@@ -6,15 +6,20 @@ query log (costs, layers, the replay), under a key made of the sha256 of the log
 of the replay's settings: change any of them and the analysis is computed again. (A cache keyed
 on page source, as notebook-based sites use, would show old numbers; this one cannot.)
 
-It lives in the user's cache folder (never the learner's data folder), readable only by its
-owner. ``BRIDGE_NO_CACHE=1`` turns it off.
+It lives in the user's cache folder (never the learner's data folder). What is loaded from there
+is code in effect (pickles here, compiled templates for the theme), so a folder is used only if it
+is owned by the current user and nobody else can write to it: one planted by another local user
+(say in a shared temporary folder named by ``BRIDGE_CACHE_DIR``) is never read, and the cache is
+then off. ``BRIDGE_NO_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from functools import lru_cache
@@ -22,20 +27,53 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
+log = logging.getLogger("mkdocs.plugins.bridge-checks")
 
 
 def enabled() -> bool:
     return os.environ.get("BRIDGE_NO_CACHE", "").strip().lower() not in {"1", "true", "yes", "on"}
 
 
-@lru_cache(maxsize=1)
-def folder() -> Path:
+def root() -> Path:
     from platformdirs import user_cache_dir  # a dependency of MkDocs
 
-    path = Path(os.environ.get("BRIDGE_CACHE_DIR") or user_cache_dir("bridge-checks")) / "analytics"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Path(os.environ.get("BRIDGE_CACHE_DIR") or user_cache_dir("bridge-checks"))
+
+
+def _trusted(path: Path) -> bool:
+    """A real folder (not a link), owned by this user, that no other user can write to."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        return False
+    return True
+
+
+def private_folder(name: str) -> Path | None:
+    """``root()/name``, created ``0700``; ``None`` when it, or the root, is not this user's alone."""
+    base = root()
+    path = base / name
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.mkdir(exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    for folder_ in (base, path):
+        if not _trusted(folder_):
+            log.warning("bridge-checks: cache folder %s is not yours alone (another owner, a link, or writable "
+                        "by others); the cache is off", folder_)
+            return None
     return path
+
+
+@lru_cache(maxsize=1)
+def folder() -> Path | None:
+    return private_folder("analytics")
 
 
 @lru_cache(maxsize=1)
@@ -56,10 +94,13 @@ def code_version() -> str:
 
 
 def file_digest(path: Path | None) -> str:
-    if path is None or not path.exists():
+    """The sha256 of a regular file's bytes (``InputError`` for anything else), or "absent"."""
+    from .files import open_regular
+
+    if path is None or not os.path.lexists(path):
         return "absent"
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -70,7 +111,7 @@ def key(*parts: str) -> str:
 
 
 def load(name: str) -> Any | None:
-    if not enabled():
+    if not enabled() or folder() is None:
         return None
     try:
         with open(folder() / f"{name}.pickle", "rb") as fh:
@@ -80,7 +121,7 @@ def load(name: str) -> Any | None:
 
 
 def save(name: str, value: Any) -> None:
-    if not enabled():
+    if not enabled() or folder() is None:
         return
     try:
         target = folder() / f"{name}.pickle"

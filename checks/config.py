@@ -12,12 +12,15 @@ Command-line options win over environment variables:
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from . import secrets as _secrets
 from .errors import UsageError
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -31,33 +34,45 @@ def _truthy(value: str | None) -> bool:
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (and kept parseable)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable Redis URL>"
-    if parts.password is None and "@" not in parts.netloc:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0] if ":" in userinfo else ""
-    # redis://secret@host means the password alone, with no user name.
-    masked = f"{user}:***@{hostport}" if user or ":" in userinfo else f"***@{hostport}"
-    return urlunsplit((parts.scheme, masked, parts.path, parts.query, parts.fragment))
+    """The URL with any password replaced by ``***`` (see ``secrets.py``)."""
+    return _secrets.mask_url(url)
 
 
 def url_secrets(url: str) -> tuple[str, ...]:
     """Every string from the URL that must never appear in any output."""
+    return _secrets.secrets(url)
+
+
+def check_redis_url(url: str) -> None:
+    """A ``UsageError`` showing the URL masked, unless redis-py can use it as it stands.
+
+    A URL redis-py would misread (a password holding an unencoded ``/``, ``?`` or ``#`` makes
+    the rest of it look like the database number) is refused too, never guessed at.
+    """
+    shown = mask_url(url)
+    form = f"Use redis://[user:password@]host:port/db, e.g. {DEFAULT_REDIS_URL}."
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise UsageError(f"Redis URL {shown} is not a redis://, rediss:// or unix:// URL", form)
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise UsageError(f"Redis URL {shown} holds control characters", form)
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return ()
-    secrets = []
-    if parts.password:
-        secrets.append(parts.password)
-    elif "@" in parts.netloc and parts.username:
-        secrets.append(parts.username)  # redis://secret@host: the "user" is the password
-    # Both spellings: the percent-encoded one in the URL and the decoded one a server echoes.
-    return tuple({form for s in secrets for form in (s, unquote(s)) if form})
+        netloc = parts.netloc
+        if scheme != "unix" and "@" in url.partition("://")[2] and "@" not in netloc:
+            raise UsageError(
+                f"Redis URL {shown} is malformed: its password holds a character that ends the host part "
+                "(/, ? or #)",
+                "Percent-encode those characters in the password: / as %2F, ? as %3F, # as %23 "
+                "(and @ as %40, : as %3A).")
+        from redis.connection import parse_url  # redis-py's own reading of the URL
+
+        parse_url(url)
+    except UsageError:
+        raise
+    except Exception:  # its message may quote part of the password: never shown
+        raise UsageError(f"Redis URL {shown} is malformed: redis-py cannot read it "
+                         "(check the port and the database number after the last /)", form) from None
 
 
 def _seconds(value: str | None) -> float | None:
@@ -66,9 +81,13 @@ def _seconds(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        raise UsageError(f"BRIDGE_REPLAY_TTL={value!r} is not a number of seconds") from None
-    if seconds <= 0:
-        raise UsageError("BRIDGE_REPLAY_TTL must be more than 0 seconds")
+        raise UsageError(f"BRIDGE_REPLAY_TTL={value[:40]!r} is not a number of seconds") from None
+    return check_ttl(seconds, "BRIDGE_REPLAY_TTL")
+
+
+def check_ttl(seconds: float, name: str = "--replay-ttl") -> float:
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(f"{name} must be a finite number of seconds, more than 0 (not {seconds!r})")
     return seconds
 
 
@@ -107,11 +126,10 @@ class Config:
             if not self.data_dir.is_dir():
                 raise UsageError(f"data folder {self.data_dir} is not a folder",
                                  "Point --data or BRIDGE_DATA at your project folder.")
-        scheme = urlsplit(self.redis_url).scheme if "://" in self.redis_url else ""
-        if scheme not in {"redis", "rediss", "unix"}:
-            raise UsageError(f"Redis URL {mask_url(self.redis_url)} is not a redis:// URL",
-                             "Use redis://[user:password@]host:port/db, e.g. "
-                             f"{DEFAULT_REDIS_URL}.")
+        if self.replay_ttl_s is not None:
+            check_ttl(self.replay_ttl_s)
+        if self.redis_enabled:
+            check_redis_url(self.redis_url)
 
     @property
     def files_dir(self) -> Path:
@@ -128,10 +146,10 @@ class Config:
     def redis_enabled(self) -> bool:
         return self.use_redis and not self.sample
 
-    @property
+    @cached_property
     def redis_display(self) -> str:
         return mask_url(self.redis_url)
 
-    @property
+    @cached_property
     def secrets(self) -> tuple[str, ...]:
         return url_secrets(self.redis_url)

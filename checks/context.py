@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .errors import InputError
 from .files import find_files, load_json, modified_at, read_text
 from . import cache
 from .prices import PRICE_FILE, PriceBook
@@ -40,10 +41,25 @@ class Context:
             self.redis = RedisProbe(config.redis_url, config.redis_display)
         self._read: dict[tuple[Path, str | None], Any] = {}
         self._traffic: tuple[str, Any] | None = None
+        self._copies: dict[Path, bool] = {}
 
     @property
     def folder(self) -> Path:
         return self.config.files_dir
+
+    def is_sample(self, path: Path) -> bool:
+        """Whether a file's numbers are the course's: sample mode, or a copy of the shipped sample
+        recognised by its content (see ``sample.py``)."""
+        if self.config.files_are_sample:
+            return True
+        if path not in self._copies:
+            from .sample import is_sample_copy
+
+            self._copies[path] = path.is_file() and is_sample_copy(path)
+        return self._copies[path]
+
+    def kind(self, path: Path) -> SourceKind:
+        return SourceKind.SAMPLE if self.is_sample(path) else SourceKind.FILE
 
     def describe(self, path: Path) -> str:
         """How a file is named in output: relative to the data folder when inside it."""
@@ -53,11 +69,12 @@ class Context:
             rel = path
         if self.config.files_are_sample:
             return f"stubs/{rel.as_posix()} (shipped sample data)"
+        if path.is_file() and self.is_sample(path):
+            return f"{path} (a copy of the shipped sample data)"
         return str(path)
 
     def file_source(self, path: Path, measured_at: str | None = None) -> Source:
-        kind = SourceKind.SAMPLE if self.config.files_are_sample else SourceKind.FILE
-        return Source(kind, self.describe(path), measured_at or modified_at(path))
+        return Source(self.kind(path), self.describe(path), measured_at or modified_at(path))
 
     def text(self, path: Path) -> str:
         """A text file's content, read once per run however many checks look at it."""
@@ -103,14 +120,30 @@ class Context:
         return value
 
     def _analyse(self, path: Path) -> Traffic:
-        """The log's analysis, with its replay, from the cache when the same bytes were seen before."""
+        """The log's analysis, with its replay, from the cache when the same bytes were seen before.
+
+        The key holds the log's bytes and its format (the same bytes named ``.csv`` are another
+        file), ``prices.json``'s bytes, the code's version and the replay's settings. A broken
+        ``prices.json`` disables pricing only: the analysis keeps the message for the cost check.
+        """
         ttl = self.config.replay_ttl_s
-        name = cache.key(cache.file_digest(path), cache.file_digest(self.folder / PRICE_FILE), repr(ttl))
+        prices_path = self.folder / PRICE_FILE
+        try:
+            prices_digest = cache.file_digest(prices_path)
+        except InputError as exc:
+            prices_digest = "unreadable:" + exc.message
+        name = cache.key(cache.file_digest(path), path.suffix.lower(), prices_digest, repr(ttl))
         cached = cache.load(name)
         if isinstance(cached, Traffic):
             cached.path = path  # the same bytes may sit elsewhere now
             return cached
-        traffic = analyse(path, PriceBook.load(self.folder, self.describe))
+        price_error = None
+        try:
+            prices = PriceBook.load(self.folder, self.describe)
+        except InputError as exc:
+            prices, price_error = PriceBook(), (exc.message, exc.hint)
+        traffic = analyse(path, prices)
+        traffic.price_error = price_error
         if traffic.queries.ids:
             traffic.replay(ttl)
         cache.save(name, traffic)
@@ -120,5 +153,4 @@ class Context:
         when = None
         if traffic.last_ts is not None:
             when = datetime.fromtimestamp(traffic.last_ts, tz=timezone.utc).isoformat(timespec="seconds")
-        kind = SourceKind.SAMPLE if self.config.files_are_sample else SourceKind.FILE
-        return Source(kind, f"query log {self.describe(traffic.path)}", when)
+        return Source(self.kind(traffic.path), f"query log {self.describe(traffic.path)}", when)

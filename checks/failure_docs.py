@@ -61,12 +61,15 @@ STATE_TEXT = {
     DOCUMENTED: "documented with a fix",
 }
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# Every pattern here runs in linear time on any line: no two unbounded repetitions can trade
+# characters (a heading of 3,000 spaces, or a 5 MB document, must not stall a build).
+_ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*))?\Z")
+_CLOSING = re.compile(r"(?:^|[ \t])#+\Z")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _PROBLEM_WORDS = r"problem|issue|symptoms?|root cause|cause|what happened|what went wrong|impact"
 _FIX_WORDS = r"fix(?:es)?|solution|mitigation|resolution|remedy|prevention|how (?:i|we) fixed it|workaround"
-# "**Fix:** ...", "- Fix: ...", "Solution — ..."
-_LABEL = r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:the\s+)?(?:{words})\s*(?:\*\*|__)?\s*[:\-–—]\s*(?:\*\*|__)?"
+# "**Fix:** ...", "- Fix: ...", "Solution — ...", matched against the line with its indentation removed
+_LABEL = r"(?:[-*+][ \t]+)?(?:\*\*|__)?[ \t]*(?:the[ \t]+)?(?:{words})[ \t]*(?:(?:\*\*|__)[ \t]*)?[:\-–—][ \t]*(?:\*\*|__)?"
 _PROBLEM = re.compile(_LABEL.format(words=_PROBLEM_WORDS), re.IGNORECASE)
 _FIX = re.compile(_LABEL.format(words=_FIX_WORDS), re.IGNORECASE)
 # "### Problem", "#### The fix" as sub-headings
@@ -83,23 +86,45 @@ class Section:
     body: str
 
 
+def heading(line: str) -> tuple[int, str] | None:
+    """(level, title) of an ATX heading line (``## Title ##``), else None. Up to three spaces may
+    indent it; a closing run of ``#`` is not part of the title."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3 or not stripped.startswith("#"):
+        return None
+    match = _ATX.match(stripped.rstrip())
+    if match is None:
+        return None
+    title = (match.group(2) or "").strip()
+    closing = _CLOSING.search(title)
+    if closing:
+        title = title[:closing.start()].rstrip()
+    return len(match.group(1)), title
+
+
 def sections(text: str) -> list[Section]:
-    """Markdown sections: each heading with the text up to the next heading of its level or above."""
+    """Markdown sections: each heading with the text up to the next heading of its level or above.
+
+    One pass with a stack of open headings: linear in the number of lines and headings."""
     lines = text.splitlines()
+    ends: dict[int, int] = {}
     heads: list[tuple[int, int, str]] = []  # (index, level, title)
+    open_: list[tuple[int, int]] = []  # (position in heads, level) of headings not yet closed
     fenced = False
     for i, line in enumerate(lines):
         if _FENCE.match(line):
             fenced = not fenced
             continue
-        match = None if fenced else _HEADING.match(line)
-        if match:
-            heads.append((i, len(match.group(1)), match.group(2)))
-    out = []
-    for n, (i, level, title) in enumerate(heads):
-        end = next((j for j, lvl, _ in heads[n + 1:] if lvl <= level), len(lines))
-        out.append(Section(title, i + 1, "\n".join(lines[i + 1:end])))
-    return out
+        head = None if fenced else heading(line)
+        if head is None:
+            continue
+        level, title = head
+        while open_ and open_[-1][1] >= level:
+            ends[open_.pop()[0]] = i
+        open_.append((len(heads), level))
+        heads.append((i, level, title))
+    return [Section(title, i + 1, "\n".join(lines[i + 1:ends.get(n, len(lines))]))
+            for n, (i, level, title) in enumerate(heads)]
 
 
 def judge_section(body: str) -> str:
@@ -109,8 +134,8 @@ def judge_section(body: str) -> str:
     plain: list[str] = []
     current = plain
     for line in body.splitlines():
-        if head := _HEADING.match(line):
-            title = head.group(2).strip("*_ ")
+        if head := heading(line):
+            title = head[1].strip("*_ ")
             if _FIX_HEAD.match(title):
                 current = fix
             elif _PROBLEM_HEAD.match(title):
@@ -118,10 +143,11 @@ def judge_section(body: str) -> str:
             else:
                 break  # another topic (perhaps the next failure) is not this section's text
             continue
-        if m := _FIX.match(line):
-            current, line = fix, line[m.end():]
-        elif m := _PROBLEM.match(line):
-            current, line = problem, line[m.end():]
+        bare = line.lstrip()
+        if m := _FIX.match(bare):
+            current, line = fix, bare[m.end():]
+        elif m := _PROBLEM.match(bare):
+            current, line = problem, bare[m.end():]
         current.append(line)
     text = "\n".join(problem + fix + plain)
     placeholders = bool(find_placeholders(text))
@@ -235,7 +261,7 @@ def check(ctx: Context) -> Result:
     metrics.update(documented=documented, failures={fid: f.state for fid, f in best.items()},
                    where={fid: f.where for fid, f in best.items() if f.where})
     newest = max(paths, key=lambda p: p.stat().st_mtime)
-    kind = SourceKind.SAMPLE if ctx.config.files_are_sample else SourceKind.FILE
+    kind = SourceKind.SAMPLE if any(ctx.is_sample(p) for p in paths) else SourceKind.FILE
     source = Source(kind, ", ".join(ctx.describe(p) for p in paths), modified_at(newest))
     details = tuple(
         f"{'✓' if best[f.id].state == DOCUMENTED else '✗'} {f.name}: {STATE_TEXT[best[f.id].state]}"

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 
-# Each pattern is a thing people leave behind instead of content.
+# Each pattern is a thing people leave behind instead of content. Every repetition is bounded,
+# so that no line, however long or hostile, costs more than linear time.
 _PATTERNS = [
     r"replace with (?:actual|real|your)\b",
-    r"\[(?:describe|your|insert|add|todo|tbd|fill)[^\]]*\]",
+    r"\[(?:describe|your|insert|add|todo|tbd|fill)[^\]\n]{0,200}\]",
     r"\bTODO\b",
     r"\bTBD\b",
     r"\bFIXME\b",
     r"lorem ipsum",
-    r"<(?:describe|your|insert|fill)[^>]*>",
+    r"<(?:describe|your|insert|fill)[^>\n]{0,200}>",
 ]
 _PLACEHOLDER = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 
@@ -43,15 +44,17 @@ def real_words(text: str) -> list[str]:
 
 
 def strings_in(value: object) -> list[str]:
-    """Every string inside a JSON value, keys included."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        out: list[str] = []
-        for k, v in value.items():
-            out.append(str(k))
-            out.extend(strings_in(v))
-        return out
-    if isinstance(value, list):
-        return [s for item in value for s in strings_in(item)]
-    return []
+    """Every string inside a JSON value, keys included (iteratively: depth costs no stack)."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            for k, v in reversed(list(item.items())):
+                stack.append(v)
+                stack.append(str(k))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return out

@@ -20,11 +20,17 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError
+from .files import open_regular
 
 LOG_FILES = ["query_log.jsonl", "query_log.ndjson", "query_log.csv"]
 LAYERS = ("response", "semantic", "embedding", "context", "none")
 MAX_LINE_BYTES = 1024 * 1024  # one request; a longer line is a broken file, not a query
 MAX_PROBLEMS_KEPT = 5
+# Bounds that keep one absurd line from breaking the arithmetic of the whole log.
+MAX_TS = 253_402_214_400.0  # 9999-12-31T00:00:00Z: later times cannot be shown as dates
+MAX_TOKENS = 10 ** 9  # per request; no context window comes near
+MAX_AMOUNT = 1e9  # cost_usd and latency_ms per request
+MAX_DIMENSIONS = 16_384
 _INT_FIELDS = ("input_tokens", "output_tokens", "embedding_tokens")
 _NUM_FIELDS = ("cost_usd", "latency_ms")
 _STR_FIELDS = ("query", "model", "embedding_model")
@@ -53,36 +59,63 @@ def parse_ts(value: object) -> float:
     if isinstance(value, bool):
         raise BadRecord("ts must be an ISO-8601 time or Unix seconds")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value < 0:
-            raise BadRecord(f"ts {value!r} is not a valid Unix time")
-        return float(value)
+        return _unix(value, value)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             pass
+        else:
+            return _unix(number, value)
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise BadRecord(f"ts {value!r} is neither an ISO-8601 time nor Unix seconds") from None
+            raise BadRecord(f"ts {_show(value)} is neither an ISO-8601 time nor Unix seconds") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)  # a log without a zone is taken as UTC
-        return moment.timestamp()
+        try:
+            return _unix(moment.timestamp(), value)
+        except OverflowError:
+            raise BadRecord(f"ts {_show(value)} is outside the years 1970–9998") from None
     raise BadRecord("ts is missing" if value is None else f"ts must be a time, not {type(value).__name__}")
+
+
+def _show(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _unix(seconds: float | int, shown: object) -> float:
+    try:
+        seconds = float(seconds)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds) or not 0 <= seconds < MAX_TS:
+        raise BadRecord(f"ts {_show(shown)} is not a Unix time between 1970 and 9998")
+    return seconds
 
 
 def _non_negative(name: str, value: object, whole: bool) -> int | float:
     """A count (``whole``) or an amount, from a JSON number or a CSV string; never negative."""
     kind = "whole number" if whole else "number"
     if isinstance(value, str):
+        if len(value) > 40:
+            raise BadRecord(f"{name} {_show(value)} is not a {kind} of sane size")
         try:
             value = int(value) if whole else float(value)
         except ValueError:
-            raise BadRecord(f"{name} {value!r} is not a {kind}") from None
+            raise BadRecord(f"{name} {_show(value)} is not a {kind}") from None
     ok_types = (int,) if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, ok_types) or not math.isfinite(value) or value < 0:
-        raise BadRecord(f"{name} must be a {kind} ≥ 0, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, ok_types):
+        raise BadRecord(f"{name} must be a {kind} ≥ 0, not {_show(value)}")
+    top = MAX_TOKENS if whole else MAX_AMOUNT
+    if isinstance(value, int) and value.bit_length() > 64:
+        raise BadRecord(f"{name} is an integer of {len(str(value))} digits, more than any request has")
+    if not math.isfinite(value) or value < 0:
+        raise BadRecord(f"{name} must be a finite {kind} ≥ 0, not {_show(value)}")
+    if value > top:
+        raise BadRecord(f"{name} {_show(value)} is more than one request can have (at most {top:,.0f})")
     return value if whole else float(value)
 
 
@@ -101,7 +134,7 @@ def to_record(obj: object) -> Record:
     layer = get("cache_layer")
     if layer is not None and layer != "":
         if layer not in LAYERS:
-            raise BadRecord(f"cache_layer {layer!r} is not one of {', '.join(LAYERS)}")
+            raise BadRecord(f"cache_layer {_show(layer)} is not one of {', '.join(LAYERS)}")
         rec.cache_layer = layer
     for name, whole in [(n, True) for n in _INT_FIELDS] + [(n, False) for n in _NUM_FIELDS]:
         value = get(name)
@@ -111,14 +144,31 @@ def to_record(obj: object) -> Record:
     if vector is not None and vector != "":
         if isinstance(vector, str):
             try:
-                vector = json.loads(vector)
-            except json.JSONDecodeError:
+                vector = loads(vector)
+            except (ValueError, RecursionError):
                 raise BadRecord("embedding must be a JSON array of numbers") from None
         if (not isinstance(vector, list) or not vector
                 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector)):
             raise BadRecord("embedding must be a non-empty array of numbers")
+        if len(vector) > MAX_DIMENSIONS:
+            raise BadRecord(f"embedding has {len(vector):,} dimensions, more than {MAX_DIMENSIONS:,}")
+        try:
+            finite = all(map(math.isfinite, vector))
+        except OverflowError:  # an integer too large for a float
+            finite = False
+        if not finite:
+            raise BadRecord("embedding holds a number that is not finite")
         rec.embedding = vector
     return rec
+
+
+def _reject_constant(token: str) -> None:
+    raise BadRecord(f"{token} is not a number (JSON has no NaN or Infinity)")
+
+
+def loads(text: str) -> object:
+    """One JSON value; NaN and Infinity are bad records, not numbers."""
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 @dataclass
@@ -135,79 +185,116 @@ class ReadStats:
             self.problems.append(f"{where}: {message}")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Decoded lines, streamed; binary and undecodable content are errors naming the line."""
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    with fh:
-        for lineno, raw in enumerate(fh, 1):
-            if len(raw) > MAX_LINE_BYTES:
-                raise InputError(f"{path}, line {lineno}: a line of {len(raw):,} bytes is not one request",
-                                 "Check that this is a query log with one request per line.")
-            if b"\x00" in raw:
-                raise InputError(f"{path}, line {lineno}: binary data, not a text log",
-                                 "The query log must be UTF-8 JSON Lines or CSV.")
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The file's lines as bytes, streamed; a line longer than ``MAX_LINE_BYTES`` is refused
+    as soon as that many bytes have been read, never held whole."""
+    with open_regular(path) as fh:
+        lineno = 0
+        while True:
             try:
-                text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise InputError(f"{path}, line {lineno}: not valid UTF-8 text", "Save the log as UTF-8.") from None
-            yield lineno, text
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+            except OSError as exc:
+                raise InputError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+            if not raw:
+                return
+            lineno += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise InputError(f"{path}, line {lineno}: a line of more than {MAX_LINE_BYTES:,} bytes is not "
+                                 "one request", "Check that this is a query log with one request per line.")
+            yield lineno, raw
+
+
+def _decode(raw: bytes, lineno: int, path: Path) -> str:
+    """One line's text. A NUL byte means a binary file (an error for the whole file); bytes that are
+    not UTF-8 make one bad line (``BadRecord``): a line written by another tool is not a broken log."""
+    if b"\x00" in raw:
+        raise InputError(f"{path}, line {lineno}: binary data, not a text log",
+                         "The query log must be UTF-8 JSON Lines or CSV.")
+    try:
+        return raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRecord(f"not valid UTF-8 text (byte {exc.start + 1} of the line)") from None
+
+
+class _Dimensions:
+    """Every vector in one log must have the length of the first."""
+
+    def __init__(self) -> None:
+        self.size: int | None = None
+
+    def check(self, rec: Record) -> Record:
+        if rec.embedding is not None:
+            if self.size is None:
+                self.size = len(rec.embedding)
+            elif len(rec.embedding) != self.size:
+                raise BadRecord(f"embedding has {len(rec.embedding):,} dimensions where the log's first vector "
+                                f"has {self.size:,}")
+        return rec
 
 
 def read(path: Path, stats: ReadStats) -> Iterator[Record]:
     """Yield the good records of ``path``; count and describe the bad ones in ``stats``."""
     name = path.name
+    dims = _Dimensions()
     if path.suffix.lower() == ".csv":
-        yield from _read_csv(path, name, stats)
+        yield from _read_csv(path, name, stats, dims)
         return
-    for lineno, text in _lines(path):
-        if not text.strip():
+    for lineno, raw in _raw_lines(path):
+        if not raw.strip():
             continue
         stats.lines += 1
         try:
-            obj = json.loads(text)
+            obj = loads(_decode(raw, lineno, path))
         except json.JSONDecodeError as exc:
             stats.note(f"{name}, line {lineno}", f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
+        except BadRecord as exc:
+            stats.note(f"{name}, line {lineno}", str(exc))
+            continue
+        except (ValueError, RecursionError) as exc:  # nesting too deep, an integer too long to convert
+            stats.note(f"{name}, line {lineno}", "malformed JSON (" + ("nested too deeply" if isinstance(
+                exc, RecursionError) else _show(str(exc), 80)) + ")")
+            continue
         try:
-            yield to_record(obj)
+            yield dims.check(to_record(obj))
         except BadRecord as exc:
             stats.note(f"{name}, line {lineno}", str(exc))
 
 
-def _read_csv(path: Path, name: str, stats: ReadStats) -> Iterator[Record]:
-    try:
-        fh = open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    with fh:
-        reader = csv.reader(fh)
+def _text_lines(path: Path, name: str, stats: ReadStats) -> Iterator[str]:
+    """Decoded lines for the CSV reader; an undecodable line is noted and read as blank."""
+    for lineno, raw in _raw_lines(path):
         try:
-            header = next(reader, None)
-            if header is None:
-                return
-            columns = [c.strip() for c in header]
-            if "ts" not in columns:
-                raise InputError(f"{name}, line 1: the CSV header has no 'ts' column ({', '.join(columns)})",
-                                 "The first line names the columns: ts,query,cache_layer,model,...")
-            for row in reader:
-                lineno = reader.line_num
-                if not row or not any(cell.strip() for cell in row):
-                    continue
-                stats.lines += 1
-                if len(row) != len(columns):
-                    stats.note(f"{name}, line {lineno}", f"{len(row)} fields where the header has "
-                               f"{len(columns)} (a query holding a comma must be in double quotes)")
-                    continue
-                try:
-                    yield to_record(dict(zip(columns, row)))
-                except BadRecord as exc:
-                    stats.note(f"{name}, line {lineno}", str(exc))
-        except UnicodeDecodeError:
-            raise InputError(f"{name}, line {reader.line_num + 1}: not valid UTF-8 text",
-                             "Save the log as UTF-8.") from None
-        except csv.Error as exc:
-            raise InputError(f"{name}, line {reader.line_num}: not a readable CSV file ({exc})",
-                             "The query log must be UTF-8 CSV or JSON Lines.") from None
+            yield _decode(raw, lineno, path)
+        except BadRecord as exc:
+            stats.lines += 1
+            stats.note(f"{name}, line {lineno}", str(exc))
+            yield "\n"
+
+
+def _read_csv(path: Path, name: str, stats: ReadStats, dims: _Dimensions) -> Iterator[Record]:
+    reader = csv.reader(_text_lines(path, name, stats))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        columns = [c.strip() for c in header]
+        if "ts" not in columns:
+            raise InputError(f"{name}, line 1: the CSV header has no 'ts' column ({_show(', '.join(columns), 200)})",
+                             "The first line names the columns: ts,query,cache_layer,model,...")
+        for row in reader:
+            lineno = reader.line_num
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            stats.lines += 1
+            if len(row) != len(columns):
+                stats.note(f"{name}, line {lineno}", f"{len(row)} fields where the header has "
+                           f"{len(columns)} (a query holding a comma must be in double quotes)")
+                continue
+            try:
+                yield dims.check(to_record(dict(zip(columns, row))))
+            except BadRecord as exc:
+                stats.note(f"{name}, line {lineno}", str(exc))
+    except csv.Error as exc:
+        raise InputError(f"{name}, line {reader.line_num}: not a readable CSV file ({exc})",
+                         "The query log must be UTF-8 CSV or JSON Lines.") from None

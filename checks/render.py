@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 import json
+import math
 from html import escape
+from typing import Any
 
 from . import charts
 from .result import Result, Status
 from .runner import Report
+from .text import terminal_safe
 
 SYMBOLS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "E"}
 ASCII_SYMBOLS = {Status.PASS: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIP: "-", Status.ERROR: "E"}
@@ -53,15 +56,28 @@ def to_terminal(report: Report, verbose: bool = False, unicode: bool = True) -> 
             lines.append(f"    {_source_line(r)}")
     lines.append("")
     lines.append(("✓ " if unicode and report.ready else "") + report.readiness_summary)
-    text = "\n".join(lines) + "\n"
+    # Every line carries text from the learner's data (key names, queries, file contents): one line each.
+    text = "\n".join(terminal_safe(line) for line in lines) + "\n"
     if not unicode:
         text = text.replace("≥", ">=").replace("→", "->").replace("–", "-").replace("·", "|").replace("×", "x")
         text = text.encode("ascii", "replace").decode("ascii")
     return text
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None: JSON has no NaN or Infinity."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """Strict JSON (RFC 8259): a number that is not finite is written as null, never as NaN."""
+    return json.dumps(finite(report.to_dict()), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def result_html(result: Result) -> str:

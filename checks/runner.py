@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -19,6 +20,8 @@ from .context import Context
 from .errors import InputError, NotMeasured, UsageError
 from .registry import BY_ID, REGISTRY, Check
 from .result import NO_SOURCE, Result, Source, SourceKind, Status
+from .secrets import scrub
+from .text import terminal_safe
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
@@ -31,12 +34,17 @@ class Report:
     config: Config
 
     @property
+    def complete(self) -> bool:
+        """Every registered check ran (not a selection made with ``--only``)."""
+        return {r.id for r in self.results} == {c.id for c in REGISTRY}
+
+    @property
     def ready(self) -> bool:
-        """Ready for M2.2 only when every check passed on the learner's own data.
+        """Ready for M2.2 only when every registered check ran and passed on the learner's own data.
 
         The notebook's one exception: a hit rate under 30% with a documented mitigation strategy.
         """
-        return bool(self.results) and all(_satisfied(r) and not r.sample for r in self.results)
+        return self.complete and all(_satisfied(r) and not r.sample for r in self.results)
 
     @property
     def readiness_summary(self) -> str:
@@ -49,6 +57,9 @@ class Report:
             return ("Ready for M2.2: every check passed on your own data, the hit rate through its "
                     "documented mitigation strategy.")
         reasons = []
+        if not self.complete:
+            reasons.append(f"only {len(self.results)} of the {len(REGISTRY)} checks ran, and readiness needs "
+                           "every one of them")
         not_passed = [r.title for r in self.results if not _satisfied(r)]
         if not_passed:
             reasons.append("not passed: " + ", ".join(not_passed))
@@ -89,7 +100,8 @@ def run_check(check: Check, ctx: Context) -> Result:
         result = Result(check.id, check.title, Status.ERROR, exc.message, _source_for_error(ctx),
                         exc.hint or "Fix the input named above.")
     except Exception as exc:  # a bug in the checker: shown apart from a failed check, never a traceback
-        log.exception("check %s crashed", check.id)
+        trace = scrub(traceback.format_exc(), ctx.config.secrets)
+        log.error("check %s crashed:\n%s", check.id, "\n".join(terminal_safe(x) for x in trace.splitlines()))
         result = Result(check.id, check.title, Status.ERROR,
                         f"The checker itself failed ({exc.__class__.__name__}: {exc}).", NO_SOURCE,
                         "This is a bug in the checks package, not in your work; please report it "
@@ -104,9 +116,7 @@ def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, enum.Enum):
         return value
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return value
+        return scrub(value, secrets)
     if isinstance(value, dict):
         return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -56,6 +56,7 @@ class Traffic:
     queries: Distinct = field(default_factory=Distinct)
     with_vectors: int = 0
     prices: PriceBook = field(default_factory=PriceBook)
+    price_error: tuple[str, str] | None = None  # prices.json unusable: (message, hint) for the cost check
     _replay: Replay | None = None
 
     @property
@@ -181,5 +182,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
 
 
 def require_prices(t: Traffic, folder_name: str) -> None:
+    if t.price_error is not None:
+        raise InputError(*t.price_error)
     if t.unknown_models:
         raise unknown_model_error(t.unknown_models, folder_name)

@@ -11,7 +11,7 @@ import pytest
 from checks import Config, Status, run
 from checks.querylog import BadRecord, to_record
 from checks.similarity import Distinct, replay, set_cosine, trigrams, normalise
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "checks" / "schemas"
 # Own prices, so that the expectations can be computed by hand: $1 and $2 per million tokens.
@@ -264,12 +264,34 @@ def test_the_sample_log_gives_measured_results_for_all_three():
     assert all(r.sample for r in report.results)
 
 
-def test_a_folder_with_only_a_query_log(tmp_path):
-    import shutil
+def _generated_log(folder: Path, seed: int) -> None:
+    import importlib.util
 
-    shutil.copy(Path(__file__).resolve().parent.parent / "stubs" / "query_log.jsonl", tmp_path / "query_log.jsonl")
+    spec = importlib.util.spec_from_file_location("make_sample_log", ROOT / "scripts" / "make_sample_log.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with open(folder / "query_log.jsonl", "w", encoding="utf-8") as fh:
+        for record in module.generate(4900, seed):
+            fh.write(json.dumps(record) + "\n")
+
+
+def test_a_folder_with_only_a_query_log(tmp_path):
+    _generated_log(tmp_path, seed=8)  # the sample's generator, other traffic: the learner's own
     by_id = results(tmp_path)
     for cid in ("hit_rate", "cost_savings", "query_diversity"):
         assert by_id[cid].source.kind.value == "file" and not by_id[cid].sample
         assert by_id[cid].status is Status.PASS, by_id[cid].summary
     assert by_id["cost_savings"].metrics["measured"] and by_id["query_diversity"].metrics["measured"]
+
+
+def test_a_copy_of_the_sample_log_is_sample_data_wherever_it_is(tmp_path):
+    sample = (ROOT / "stubs" / "query_log.jsonl").read_text(encoding="utf-8")
+    own = tmp_path / "mine"
+    own.mkdir()
+    # CRLF line endings (a Windows checkout) and a few lines of the learner's own: still the sample.
+    first = json.loads(sample.splitlines()[0])
+    extra = "".join(json.dumps({**first, "ts": 1.9e9 + i, "query": f"my own question {i}"}) + "\n" for i in range(50))
+    (own / "query_log.jsonl").write_bytes((sample + extra).replace("\n", "\r\n").encode("utf-8"))
+    by_id = results(own)
+    for cid in ("hit_rate", "cost_savings", "query_diversity"):
+        assert by_id[cid].sample and "a copy of the shipped sample data" in by_id[cid].source.detail
