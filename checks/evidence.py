@@ -19,7 +19,6 @@ from collections import Counter, defaultdict, deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import redis
 
     from .redis_stats import RedisProbe, RedisStats
     from .traffic import Traffic
@@ -57,8 +56,8 @@ def _keyspace(info: dict) -> tuple[int, int]:
     keys = expires = 0
     for name, value in info.items():
         if re.fullmatch(r"db\d+", name) and isinstance(value, dict):
-            keys += int(value.get("keys", 0))
-            expires += int(value.get("expires", 0))
+            keys += _int(value.get("keys", 0))
+            expires += _int(value.get("expires", 0))
     return keys, expires
 
 
@@ -71,10 +70,10 @@ def gather(probe: "RedisProbe", stats: "RedisStats") -> dict:
         notes.append("Redis Cluster: memory, keys and latency are those of the node in REDIS_URL.")
 
     # Redis memory overflow (OOM): INFO memory and stats.
-    maxmemory = int(info.get("maxmemory", 0))
-    used = int(info.get("used_memory", 0))
+    maxmemory = _int(info.get("maxmemory", 0))
+    used = _int(info.get("used_memory", 0))
     policy = str(info.get("maxmemory_policy", ""))
-    evicted = int(info.get("evicted_keys", 0))
+    evicted = _int(info.get("evicted_keys", 0))
     oom = {"maxmemory": maxmemory, "maxmemory_policy": policy, "used_memory": used, "evicted_keys": evicted,
            "findings": []}
     if maxmemory == 0:
@@ -94,63 +93,95 @@ def gather(probe: "RedisProbe", stats: "RedisStats") -> dict:
                                  "they stay until evicted or deleted, however stale.")
     out["stale_data"] = stale
 
-    conn = {"rejected_connections": int(info.get("rejected_connections", 0)), "timeout_s": None,
+    conn = {"rejected_connections": _int(info.get("rejected_connections")), "timeout_s": None,
             "ping_ms_median": None, "ping_ms_worst": None, "findings": []}
-    hashes = {"sampled_keys": 0, "by_prefix": {}, "findings": []}
-    import redis  # only when Redis answered and evidence is gathered
-
-    try:
-        client = probe.client()
-        try:
-            _connection_facts(client, conn, notes)
-            _key_facts(client, hashes, keys, notes)
-        finally:
-            client.close()
-    except redis.RedisError as exc:
-        notes.append(f"Live evidence stopped early: {exc}")
+    hashes = {"sampled_keys": None, "by_prefix": {}, "findings": []}  # None: not sampled
+    _live_facts(probe, conn, hashes, keys, notes)
     if conn["rejected_connections"]:
         conn["findings"].append(f"{conn['rejected_connections']:,} connections rejected since the last restart "
                                 "(maxclients reached).")
     if conn["ping_ms_worst"] is not None and conn["ping_ms_worst"] > 100:
-        conn["findings"].append(f"Worst round trip {conn['ping_ms_worst']:.0f} ms over {PINGS} PINGs.")
+        conn["findings"].append(f"Worst round trip {conn['ping_ms_worst']:.0f} ms over {conn.get('pings', PINGS)} PINGs.")
     out["connection_timeout"] = conn
     out["hash_collision"] = hashes
     out["notes"] = notes
     return out
 
 
-def _connection_facts(client: "redis.Redis", conn: dict, notes: list[str]) -> None:
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+
+
+def _live_facts(probe: "RedisProbe", conn: dict, hashes: dict, total_keys: int, notes: list[str]) -> None:
+    """PINGs, CONFIG GET timeout and a SCAN sample, each step within what is left of the run's Redis
+    deadline. A worker does the talking and hands each finished step over; at the deadline the steps
+    not finished are named, and nothing a late worker does can change what was handed over."""
     import redis
 
-    times = []
-    for _ in range(PINGS):
-        began = time.perf_counter()
-        client.ping()
-        times.append((time.perf_counter() - began) * 1000)
-    conn["ping_ms_median"] = statistics.median(times)
-    conn["ping_ms_worst"] = max(times)
+    from .redis_stats import DeadlineExceeded
+
+    done: list[tuple[str, object]] = []  # (step, value), appended by the worker only when a step is complete
+
+    def talk() -> None:
+        client = probe.client()
+        try:
+            times = []
+            for _ in range(PINGS):
+                if probe.deadline.passed:
+                    break
+                began = time.perf_counter()
+                client.ping()
+                times.append((time.perf_counter() - began) * 1000)
+            if times:
+                done.append(("pings", times))
+            try:
+                done.append(("timeout", _int(client.config_get("timeout").get("timeout", 0))))
+            except redis.ResponseError as exc:  # CONFIG may be renamed or not allowed to this user
+                done.append(("note", f"CONFIG GET timeout not allowed ({exc})."))
+            sampled: list[str] = []
+            cursor = 0
+            scan_until = time.monotonic() + SCAN_SECONDS
+            try:
+                while True:
+                    cursor, batch = client.scan(cursor=cursor, count=SCAN_COUNT)
+                    sampled.extend(str(k) for k in batch)
+                    if cursor == 0 or len(sampled) >= SCAN_CAP or time.monotonic() > scan_until \
+                            or probe.deadline.passed:
+                        break
+            except redis.ResponseError as exc:
+                done.append(("note", f"SCAN not allowed to this user ({exc}); key shapes not sampled."))
+                return
+            done.append(("keys", sampled[:SCAN_CAP]))
+        finally:
+            client.close()
+
     try:
-        conn["timeout_s"] = int(client.config_get("timeout").get("timeout", 0))
-    except redis.ResponseError as exc:  # CONFIG may be renamed or not allowed to this user
-        notes.append(f"CONFIG GET timeout not allowed ({exc}).")
+        probe.run(talk)
+    except DeadlineExceeded:
+        steps = {step for step, _ in list(done)}
+        missing = [name for step, name in (("pings", "round-trip times"), ("timeout", "the server's timeout"),
+                                           ("keys", "key shapes")) if step not in steps]
+        notes.append(f"Live evidence stopped at the {probe.deadline.seconds:.0f} s allowed for Redis; not gathered: "
+                     + ", ".join(missing) + ".")
+    except (redis.RedisError, OSError) as exc:
+        notes.append(f"Live evidence stopped early: {exc}")
+    for step, value in list(done):
+        if step == "pings":
+            conn["ping_ms_median"] = statistics.median(value)  # type: ignore[arg-type]
+            conn["ping_ms_worst"] = max(value)  # type: ignore[type-var]
+            conn["pings"] = len(value)  # type: ignore[arg-type]
+        elif step == "timeout":
+            conn["timeout_s"] = value
+        elif step == "note":
+            notes.append(str(value))
+        elif step == "keys":
+            _key_facts(value, hashes, total_keys)  # type: ignore[arg-type]
 
 
-def _key_facts(client: "redis.Redis", hashes: dict, total_keys: int, notes: list[str]) -> None:
-    import redis
-
-    sampled: list[str] = []
-    cursor = 0
-    deadline = time.monotonic() + SCAN_SECONDS
-    try:
-        while True:
-            cursor, batch = client.scan(cursor=cursor, count=SCAN_COUNT)
-            sampled.extend(batch)
-            if cursor == 0 or len(sampled) >= SCAN_CAP or time.monotonic() > deadline:
-                break
-    except redis.ResponseError as exc:
-        notes.append(f"SCAN not allowed to this user ({exc}); key shapes not sampled.")
-        return
-    sampled = sampled[:SCAN_CAP]
+def _key_facts(sampled: list[str], hashes: dict, total_keys: int) -> None:
     shapes: dict[str, Counter] = defaultdict(Counter)
     for key in sampled:
         prefix, shape = key_shape(key)

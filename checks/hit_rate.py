@@ -54,6 +54,17 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
+def shown(hits: int, misses: int) -> tuple[str, str]:
+    """(verdict, rate as shown) for these counters: what decides whether a served page must change."""
+    total = hits + misses
+    if total == 0:
+        return ("skip", "")
+    rate = hits / total
+    low, _ = wilson_interval(hits, total)
+    verdict = "few" if total < MIN_LOOKUPS else "low" if rate < BAR else "unsure" if low < BAR else "pass"
+    return (verdict, _pct(rate))
+
+
 def _judge(hits: int, misses: int, source: Source, details: list[str], label: str = "") -> Result:
     total = hits + misses
     metrics = {"hit_rate": None, "hits": hits, "misses": misses, "lookups": total,

@@ -6,19 +6,44 @@
     python scripts/dev.py test  [pytest arguments]
 
 The first run creates a virtual environment in .venv and installs the project's
-pinned dependencies into it; later runs reinstall only when pyproject.toml changed.
-Only the standard library is used here, so any Python 3.10+ can run it.
+pinned dependencies into it (the test tools only for `test`, Zensical only when it is
+asked for); later runs reinstall only when pyproject.toml changed. A .venv made by
+another interpreter, or a broken one, is made again. Only the standard library is used
+here, and the interpreter is checked first: the project needs Python 3.11 or newer.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import os
-import subprocess
 import sys
-import venv
-from pathlib import Path
+
+MIN_PYTHON = (3, 11)
+
+
+def require_python(version: tuple = tuple(sys.version_info[:3]), executable: str = sys.executable) -> str | None:
+    """The message to stop with when this interpreter is too old, else None."""
+    if tuple(version[:2]) >= MIN_PYTHON:
+        return None
+    shown = ".".join(str(v) for v in version[:3])
+    return (f"This is Python {shown} ({executable}); the project needs Python "
+            f"{MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer (its pinned numpy, scipy and markdown-exec do).\n"
+            "Install a newer Python and run this script with it: on Windows `py -3.11 scripts\\dev.py ...`, "
+            "on macOS and Linux `python3.11 scripts/dev.py ...`.")
+
+
+if __name__ == "__main__":
+    _problem = require_python()
+    if _problem:
+        sys.stderr.write(_problem + "\n")
+        sys.exit(2)
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import venv  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -27,18 +52,73 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def ensure_env() -> None:
-    """Create .venv and install the pinned project into it, unless already done."""
+def venv_version(cfg: Path = VENV / "pyvenv.cfg") -> tuple[int, ...] | None:
+    """The Python version a virtual environment was made with (from its pyvenv.cfg), if readable."""
+    try:
+        lines = cfg.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip().lower() in {"version", "version_info"}:
+            try:
+                return tuple(int(p) for p in value.strip().split(".")[:3])
+            except ValueError:
+                return None
+    return None
+
+
+def venv_is_usable(version: tuple[int, ...] | None, python_exists: bool,
+                   current: tuple = tuple(sys.version_info[:2])) -> bool:
+    """A .venv is kept only if its interpreter exists and is this one's major.minor version."""
+    return python_exists and version is not None and tuple(version[:2]) == tuple(current[:2])
+
+
+def ensure_env(extras: tuple[str, ...] = ()) -> None:
+    """Create .venv and install the pinned project (with ``extras``) into it, unless already done."""
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == wanted and PYTHON.exists():
+    wanted += f" python{sys.version_info[0]}.{sys.version_info[1]}"
+    have = STAMP.read_text().split("\n") if STAMP.exists() else []
+    usable = venv_is_usable(venv_version(), PYTHON.exists())
+    installed = set(have[1].split(",")) - {""} if len(have) > 1 and have[0] == wanted else None
+    if usable and installed is not None and set(extras) <= installed:
         return
-    if not PYTHON.exists():
+    if not usable:
+        if VENV.exists():
+            print(f"{VENV} was made by another Python, or is broken: making it again", flush=True)
+            shutil.rmtree(VENV)
         print(f"creating a virtual environment in {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        installed = None
+    extras = tuple(sorted(set(extras) | (installed or set())))
+    spec = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
     print("installing the project and its pinned dependencies (first run only)", flush=True)
+    if STAMP.exists():
+        STAMP.unlink()  # an interrupted install is not a finished one
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(wanted)
+                    "-e", spec], check=True)
+    STAMP.write_text(wanted + "\n" + ",".join(extras))
+
+
+def run_child(cmd: list[str], **kwargs) -> int:
+    """Run ``cmd``; SIGTERM (and Ctrl+C) to this script reach the child too, which is waited for."""
+    child = subprocess.Popen(cmd, **kwargs)
+
+    def forward(signum, frame):  # noqa: ARG001
+        child.terminate()
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:  # the child got the same Ctrl+C from the terminal
+                child.terminate()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 def site_env(args: argparse.Namespace) -> dict[str, str]:
@@ -75,21 +155,20 @@ def main(argv: list[str]) -> int:
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "test":
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
-    ensure_env()
     if args.command == "test":
-        cmd = [str(PYTHON), "-m", "pytest", *rest]
-        return subprocess.run(cmd, cwd=ROOT).returncode
+        ensure_env(("test",))
+        return run_child([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
     if args.command == "build" and args.engine == "zensical":
+        ensure_env(("zensical",))
         return zensical_build(args)
+    ensure_env()
     cmd = [str(PYTHON), "-m", "mkdocs", args.command, "--strict", "-f", str(ROOT / "mkdocs.yml")]
     if args.command == "serve":
         cmd += ["-a", args.dev_addr]
     else:
         cmd += ["-d", args.site_dir]
-    try:
-        return subprocess.run(cmd, cwd=ROOT, env=site_env(args)).returncode
-    except KeyboardInterrupt:
-        return 0
+    code = run_child(cmd, cwd=ROOT, env=site_env(args))
+    return 0 if args.command == "serve" and code in (-signal.SIGTERM, -signal.SIGINT) else code
 
 
 def run_zensical(dest: Path, env: dict[str, str], clean: bool = True, exe: str | None = None,

@@ -74,3 +74,5 @@ def test_fresh_clone_to_live_numbers(tmp_path, redis_server, scenario):
         assert second == "hit rate 76.9% (100 hits of 130 lookups)"
     finally:
         stop(proc)
+    # SIGTERM to scripts/dev.py reaches the mkdocs server it started: nothing serves any more.
+    assert wait_for(lambda: fetch(url) is None, 15), "the mkdocs child kept serving after dev.py was stopped"
