@@ -51,12 +51,21 @@ def _from_csv(ctx: Context, path) -> tuple[float, dict, list[str]]:
     text = read_text(path)
     name = ctx.describe(path)
     reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip().lower() for c in (reader.fieldnames or [])]
-    if "diversity_score" not in columns and "query" not in columns:
-        raise InputError(f"{name}, line 1: expected a 'query' or a 'diversity_score' column, "
-                         f"found {', '.join(columns) or 'no header'}",
-                         "See the data formats page for the CSV columns.")
-    reader.fieldnames = columns
+    try:
+        columns = [c.strip().lower() for c in (reader.fieldnames or [])]
+        if "diversity_score" not in columns and "query" not in columns:
+            raise InputError(f"{name}, line 1: expected a 'query' or a 'diversity_score' column, "
+                             f"found {', '.join(columns)[:200] or 'no header'}",
+                             "See the data formats page for the CSV columns.")
+        reader.fieldnames = columns
+        return _csv_rows(reader, columns, name)
+    except csv.Error as exc:
+        raise InputError(f"{name}, line {reader.line_num}: not a readable CSV file ({exc})",
+                         "One query per row under a 'query' header; a query holding a comma goes in double "
+                         "quotes.") from None
+
+
+def _csv_rows(reader: csv.DictReader, columns: list[str], name: str) -> tuple[float, dict, list[str]]:
     scores: list[float] = []
     seen: set[str] = set()
     total = repeats = 0

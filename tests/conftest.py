@@ -97,6 +97,7 @@ class RedisServer:
 
     def client(self, **kw) -> redis.Redis:
         kw.setdefault("password", self.password)
+        kw.setdefault("protocol", 2)  # RESP2: also servers without HELLO (Redis < 6, or HELLO renamed away)
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kw)
 
     def restart(self) -> None:

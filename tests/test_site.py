@@ -178,7 +178,7 @@ def test_failures_page_shows_findings_beside_the_learners_text(redis_server, sce
     site = built(tmp_path, {"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url})
     parser, html = parse(site, "checks/failures")
     assert parser.results[0]["data-status"] == "pass"
-    for text in ["Stale data after updates: documented with a fix (FAILURES.md, line 19)",
+    for text in ["Stale data after updates: documented with a fix (FAILURES.md, line 18)",
                  "Finding, Redis memory overflow (OOM): No memory limit",
                  "Finding, Stale data after updates: 40 of 70 keys (57%) have no TTL",
                  "Finding, Hash collisions: resp:v1: 40 sampled keys end in a 8-character hex hash (32 bits)",
