@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     except BridgeError as exc:
         _error(exc, _secrets_of(args))
         return 2
+    from . import cache
+
+    for message in cache.REFUSED:
+        _write(terminal_safe(f"note: {message}") + "\n", sys.stderr)
     if args.json:
         # UTF-8 bytes whatever the console's code page: JSON is for programs.
         sys.stdout.flush()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = 2
+REFUSED: list[str] = []  # why a cache folder was not used, for the command line to say
 log = logging.getLogger("mkdocs.plugins.bridge-checks")
 
 
@@ -65,8 +66,11 @@ def private_folder(name: str) -> Path | None:
         return None
     for folder_ in (base, path):
         if not _trusted(folder_):
-            log.warning("bridge-checks: cache folder %s is not yours alone (another owner, a link, or writable "
-                        "by others); the cache is off", folder_)
+            message = (f"cache folder {folder_} is not yours alone (another owner, a link, or writable by others): "
+                       "nothing is loaded from it, and this cache is off")
+            if message not in REFUSED:
+                REFUSED.append(message)
+                log.info("bridge-checks: %s", message)  # a note, not a warning: a strict build goes on
             return None
     return path
 
