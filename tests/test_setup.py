@@ -31,8 +31,10 @@ def test_the_floor_is_the_one_declared():
 
 
 def test_an_older_interpreter_stops_before_touching_the_venv():
-    older = shutil.which("python3.10") or next(iter(sorted(glob.glob(os.path.expanduser(
-        "~/.pyenv/versions/3.10*/bin/python")))), None)
+    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.10*/bin/python")))
+    candidates += [p for p in [shutil.which("python3.10")] if p]
+    older = next((p for p in candidates if subprocess.run([p, "-c", "import sys; assert sys.version_info[:2] == (3, 10)"],
+                                                          capture_output=True).returncode == 0), None)
     cfg = ROOT / ".venv" / "pyvenv.cfg"
     before = cfg.read_bytes() if cfg.exists() else None
     if older is None:  # no 3.10 here: the same check, run by this interpreter against a pretend version
