@@ -126,6 +126,9 @@ class Context:
         file), ``prices.json``'s bytes, the code's version and the replay's settings. A broken
         ``prices.json`` disables pricing only: the analysis keeps the message for the cost check.
         """
+        from .querylog import precheck
+
+        precheck(path)
         ttl = self.config.replay_ttl_s
         prices_path = self.folder / PRICE_FILE
         try:

@@ -9,9 +9,11 @@ and a bare mention in a list is only *found*. Synonyms count: a section headed
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from .context import Context
 from .errors import BridgeError
@@ -34,7 +36,7 @@ class Failure:
     name: str
     patterns: tuple[str, ...]
 
-    @property
+    @cached_property
     def regex(self) -> re.Pattern[str]:
         return re.compile("|".join(self.patterns), re.IGNORECASE)
 
@@ -85,7 +87,13 @@ _FIX_CUE = re.compile(r"\b(fix(?:ed)?|solv\w*|mitigat\w*|resolv\w*|prevent\w*|ad
 class Section:
     heading: str
     line: int  # 1-based line of the heading
-    body: str
+    lines: list[str] = field(repr=False, compare=False)  # the whole document's lines, shared
+    end: int = 0  # index of the line after the body
+
+    @property
+    def body(self) -> str:
+        """The text under the heading, joined only when asked for (most sections never are)."""
+        return "\n".join(self.lines[self.line:self.end])
 
 
 def heading(line: str) -> tuple[int, str] | None:
@@ -98,9 +106,10 @@ def heading(line: str) -> tuple[int, str] | None:
     if match is None:
         return None
     title = (match.group(2) or "").strip()
-    closing = _CLOSING.search(title)
-    if closing:
-        title = title[:closing.start()].rstrip()
+    if title.endswith("#"):
+        closing = _CLOSING.search(title)
+        if closing:
+            title = title[:closing.start()].rstrip()
     return len(match.group(1)), title
 
 
@@ -125,8 +134,7 @@ def sections(text: str) -> list[Section]:
             ends[open_.pop()[0]] = i
         open_.append((len(heads), level))
         heads.append((i, level, title))
-    return [Section(title, i + 1, "\n".join(lines[i + 1:ends.get(n, len(lines))]))
-            for n, (i, level, title) in enumerate(heads)]
+    return [Section(title, i + 1, lines, ends.get(n, len(lines))) for n, (i, level, title) in enumerate(heads)]
 
 
 def judge_section(body: str) -> str:
@@ -176,22 +184,54 @@ class Finding:
     where: str = ""  # "FAILURES.md, line 12"
 
 
+# Bounds that keep a hostile document linear: no real section is this long, nor this repeated.
+MAX_SECTION_CHARS = 256 * 1024
+MAX_SECTIONS_JUDGED = 1000  # per failure
+# One scan of the lowered text finds every mention of every failure (faster than a case-blind scan).
+_ANY_FAILURE = re.compile("|".join(p.lower() for f in FAILURES for p in f.patterns))
+_INNER_SPACE = re.compile(r"(?<=\S)[ \t]{2,}")
+_LEAD_SPACE = re.compile(r"^[ \t]{5,}", re.MULTILINE)
+
+
+def _squeeze(text: str) -> str:
+    """Runs of spaces and tabs made short (line numbers unchanged): they mean nothing to the judge,
+    and a line of a million spaces must cost no more than a line of one."""
+    return _LEAD_SPACE.sub("    ", _INNER_SPACE.sub(" ", text))
+
+
+def _mentions(text: str) -> dict[str, list[int]]:
+    """Failure id -> the 1-based lines that mention it, from one scan of the whole text."""
+    low = text.lower()  # lower() keeps every newline where it was, so line numbers hold
+    newlines = [m.start() for m in re.finditer("\n", low)]
+    out: dict[str, list[int]] = {f.id: [] for f in FAILURES}
+    for match in _ANY_FAILURE.finditer(low):
+        line = bisect.bisect_right(newlines, match.start()) + 1
+        for failure in FAILURES:
+            if failure.regex.search(match.group(0)):
+                out[failure.id].append(line)
+    return out
+
+
 def assess(text: str, name: str) -> dict[str, Finding]:
     """Each failure's best state in one document."""
-    found = {f.id: Finding(MISSING) for f in FAILURES}
-    secs = sections(text)
+    text = _squeeze(text)
+    mentions = _mentions(text)
+    lines_named = {line for lines in mentions.values() for line in lines}
+    named = [sec for sec in sections(text) if sec.line in lines_named]
+    found = {}
     for failure in FAILURES:
-        best = found[failure.id]
-        for sec in secs:
+        best = Finding(MISSING)
+        judged = 0
+        for sec in named:
+            if best.state == DOCUMENTED or judged >= MAX_SECTIONS_JUDGED:
+                break
             if failure.regex.search(sec.heading):
-                state = judge_section(sec.body)
+                judged += 1
+                state = judge_section(sec.body[:MAX_SECTION_CHARS])
                 if _RANK[state] > _RANK[best.state]:
                     best = Finding(state, f"{name}, line {sec.line}")
-        if best.state == MISSING:
-            for lineno, line in enumerate(text.splitlines(), 1):
-                if failure.regex.search(line):
-                    best = Finding(FOUND, f"{name}, line {lineno}")
-                    break
+        if best.state == MISSING and mentions[failure.id]:
+            best = Finding(FOUND, f"{name}, line {mentions[failure.id][0]}")
         found[failure.id] = best
     return found
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 
-# Each pattern is a thing people leave behind instead of content. Every repetition is bounded,
-# so that no line, however long or hostile, costs more than linear time.
+# Each pattern is a thing people leave behind instead of content. Every repetition is bounded
+# and stops at the next opening bracket, so that no line, however long or hostile, costs more
+# than linear time.
 _PATTERNS = [
     r"replace with (?:actual|real|your)\b",
-    r"\[(?:describe|your|insert|add|todo|tbd|fill)[^\]\n]{0,200}\]",
+    r"\[(?:describe|your|insert|add|todo|tbd|fill)[^\[\]\n]{0,200}\]",
     r"\bTODO\b",
     r"\bTBD\b",
     r"\bFIXME\b",
     r"lorem ipsum",
-    r"<(?:describe|your|insert|fill)[^>\n]{0,200}>",
+    r"<(?:describe|your|insert|fill)[^<>\n]{0,200}>",
 ]
 _PLACEHOLDER = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 

@@ -204,6 +204,15 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield lineno, raw
 
 
+def precheck(path: Path) -> None:
+    """Refuse, before the log is hashed or parsed, a file whose first line already shows it is no
+    log (binary, or longer than any request): a sparse or binary file of gigabytes costs nothing."""
+    for lineno, raw in _raw_lines(path):  # raises for a line over MAX_LINE_BYTES
+        if b"\x00" in raw:
+            _decode(raw, lineno, path)  # raises: binary data
+        return
+
+
 def _decode(raw: bytes, lineno: int, path: Path) -> str:
     """One line's text. A NUL byte means a binary file (an error for the whole file); bytes that are
     not UTF-8 make one bad line (``BadRecord``): a line written by another tool is not a broken log."""

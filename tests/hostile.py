@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 HARD_TIMEOUT_S = 30  # a hang, or a blow-up of seconds into minutes, fails the case
 PEAK_MIB = 500  # what any hostile input may cost
