@@ -36,3 +36,11 @@ def test_build_benchmark_prints_every_verdict():
         assert re.search(re.escape(label) + r".*\d+\.\d\d s", out), label
     assert re.search(r"checks / full build \(warm\) = \d\.\d\d  \(target ≤ 0\.20: (met|NOT met)\)", out)
     assert re.search(r"Redis refusing or silent  = \+\d\.\d\d s / \+\d\.\d\d s", out)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="benchmarks/hostile.py uses FIFOs and `resource`")
+def test_hostile_benchmark_prints_every_verdict():
+    out = run("benchmarks/hostile.py", "--runs", "1")
+    for label in ("doc: 200k one-line headings", "sparse 2 GB query log", "FIFO as cost_analytics.json",
+                  "Redis, every reply held 0.9 s", "peer dribbling a byte per 0.5 s"):
+        assert re.search(re.escape(label) + r"\s+\d+\.\d\d\s+\d+\s+.*(met|NOT met)", out), label
