@@ -3,9 +3,10 @@
 One code path serves the course pages, the command line (``python -m checks``) and CI.
 """
 
+from .check import Check
 from .config import Config
-from .registry import REGISTRY, Check
-from .result import Result, Source, SourceKind, Status
-from .runner import Report, run
+from .registry import REGISTRY
+from .result import Report, Result, Source, SourceKind, Status
+from .runner import run
 
 __all__ = ["Check", "Config", "REGISTRY", "Report", "Result", "Source", "SourceKind", "Status", "run"]

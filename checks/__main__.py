@@ -17,10 +17,10 @@ from .config import Config, url_secrets
 from .errors import BridgeError
 from .init import init_folder
 from .registry import REGISTRY
-from .result import Status
+from .result import Report, Status
 from .secrets import scrub
 from .text import terminal_safe
-from .runner import Report, run
+from .runner import run
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -42,6 +42,16 @@ class Context:
         self._read: dict[tuple[Path, str | None], Any] = {}
         self._traffic: tuple[str, Any] | None = None
         self._copies: dict[Path, bool] = {}
+        self._evidence: dict | None = None
+
+    def redis_evidence(self) -> dict:
+        """Read-only facts from Redis for the failures page, gathered once per run (``evidence.py``)."""
+        if self._evidence is None:
+            assert self.redis is not None
+            from .evidence import gather
+
+            self._evidence = gather(self.redis, self.redis.stats())
+        return self._evidence
 
     @property
     def folder(self) -> Path:

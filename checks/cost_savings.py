@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import charts
+from .check import Check
 from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files
@@ -109,31 +111,31 @@ def _band(savings: float, stated: bool, file_name: str, source, metrics: dict, d
           caveat: str) -> Result:
     value = f"savings {savings:.1%}"
     if not stated:
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"Savings of {savings:.1%} computed, but the cost_savings_vs_baseline field is missing.",
                       source, f"Add \"cost_savings_vs_baseline\": {savings:.3f} to {file_name} so M2.2 can "
-                      "track compound savings against it.", value, BAR_TEXT, metrics, tuple(details))
+                      "track compound savings against it.", value, metrics, tuple(details))
     if savings < 0:
-        return Result(ID, TITLE, Status.FAIL,
+        return Result(Status.FAIL,
                       f"The cache costs more than it saves: {savings:.1%} against the no-cache baseline.",
                       source, "Check the cache's own costs (embeddings on every lookup, Redis) and its hit "
                       "rate; return to M2.1 before adding prompt optimisation.",
-                      value, BAR_TEXT, metrics, tuple(details))
+                      value, metrics, tuple(details))
     if not LOW <= savings <= HIGH:
         where = "below" if savings < LOW else "above"
         hint = ("Savings under 30% usually mean a low hit rate: revisit semantic cache tuning "
                 "(M2.1 Augmented [14:30])." if savings < LOW else
                 "Savings over 70% are unusual: check that the baseline counts every query at full "
                 "pipeline cost and that current cost includes the cache's own costs.")
-        return Result(ID, TITLE, Status.WARN, f"Savings of {savings:.1%} are {where} the typical 30–70% range.",
-                      source, hint, value, BAR_TEXT, metrics, tuple(details))
+        return Result(Status.WARN, f"Savings of {savings:.1%} are {where} the typical 30–70% range.",
+                      source, hint, value, metrics, tuple(details))
     if caveat:
-        return Result(ID, TITLE, Status.WARN, f"Savings of {savings:.1%}, within 30–70%, but {caveat}.",
+        return Result(Status.WARN, f"Savings of {savings:.1%}, within 30–70%, but {caveat}.",
                       source, "Fix or remove the lines named below so that every request counts.",
-                      value, BAR_TEXT, metrics, tuple(details))
-    return Result(ID, TITLE, Status.PASS,
+                      value, metrics, tuple(details))
+    return Result(Status.PASS,
                   f"Baseline recorded: savings of {savings:.1%}, within the expected 30–70%.",
-                  source, "", value, BAR_TEXT, metrics, tuple(details))
+                  source, "", value, metrics, tuple(details))
 
 
 def break_even(overhead_per_day: float, queries_per_day: float, saving_per_hit: float) -> float | None:
@@ -213,3 +215,15 @@ def _example_from(data: dict, baseline: float | None, current: float | None) -> 
     if per_miss is None:
         return None
     return worked_example(queries, 1 - hit_rate, per_miss)
+
+
+def _charts(result: Result) -> list[str]:
+    m = result.metrics
+    out = [charts.layer_rates(m["layer_rates"])] if m.get("layer_rates") else []
+    if m.get("baseline_cost_per_day") is not None and m.get("current_cost_per_day") is not None:
+        out.append(charts.cost_compare(m["baseline_cost_per_day"], m["current_cost_per_day"]))
+    return out
+
+
+CHECK = Check(ID, TITLE, BAR_TEXT, "checks/cost-savings/", check,
+              ("savings", "baseline_cost_per_day", "current_cost_per_day"), _charts)

@@ -15,20 +15,16 @@ import math
 import re
 import statistics
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-
     from .redis_stats import RedisProbe, RedisStats
-    from .traffic import Traffic
 
 SCAN_COUNT = 500
 SCAN_CAP = 2000  # keys sampled at most
 SCAN_SECONDS = 1.0
 PINGS = 20
-STAMPEDE_WINDOW_S = 10.0
-STAMPEDE_MIN_MISSES = 3
 
 _HEX = re.compile(r"^[0-9a-f]+$", re.IGNORECASE)
 _DECIMAL = re.compile(r"^-?\d+$")
@@ -203,32 +199,3 @@ def _key_facts(sampled: list[str], hashes: dict, total_keys: int) -> None:
                     f"{prefix}: {n} sampled keys end in a {shape[3:]}-character hex hash ({bits} bits): with your "
                     f"{total_keys:,} keys the odds of at least one collision are {odds_text}, and they grow "
                     f"with the square of the key count (at 100,000 keys: {collision_odds(100_000, bits):.0%}).")
-
-
-def stampedes(traffic: "Traffic", redact: bool) -> dict:
-    """Bursts of misses for the same query within a short window, from the query log."""
-    q = traffic.queries
-    order = sorted(range(len(q.ids)), key=lambda i: q.ts[i])
-    recent: dict[int, deque] = defaultdict(deque)
-    bursts: Counter = Counter()
-    in_burst: set[int] = set()
-    for i in order:
-        if not q.miss[i]:
-            continue
-        d, t = q.ids[i], q.ts[i]
-        window = recent[d]
-        window.append(t)
-        while window and t - window[0] > STAMPEDE_WINDOW_S:
-            window.popleft()
-        if len(window) >= STAMPEDE_MIN_MISSES:
-            if d not in in_burst:
-                bursts[d] += 1
-                in_burst.add(d)
-        else:
-            in_burst.discard(d)
-    examples = [{"query": None if redact else q.examples[d], "bursts": n} for d, n in bursts.most_common(3)]
-    findings = []
-    if bursts:
-        findings.append(f"{sum(bursts.values()):,} bursts of {STAMPEDE_MIN_MISSES} or more misses for the same query "
-                        f"within {STAMPEDE_WINDOW_S:.0f} s in the query log: the signature of a stampede.")
-    return {"bursts": sum(bursts.values()), "queries": len(bursts), "examples": examples, "findings": findings}

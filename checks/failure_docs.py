@@ -12,20 +12,21 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
+from .check import Check
 from .context import Context
 from .errors import BridgeError
-from .evidence import stampedes
 from .files import find_files, modified_at
+from .markdown import DOC_FILES, heading, sections
 from .placeholders import find_placeholders, real_words
 from .result import Result, Source, SourceKind, Status
+from .traffic import stampedes
 
 log = logging.getLogger(__name__)
 ID = "failure_docs"
 TITLE = "Five production failures documented"
-DOC_FILES = ["failures_documentation.md", "FAILURES.md", "README.md"]
 BAR_TEXT = "bar: 5 of 5 documented"
 MIN_WORDS = 3  # "Added TTL jitter." is a fix; "[Your solution]" is not
 
@@ -66,10 +67,7 @@ STATE_TEXT = {
 }
 
 # Every pattern here runs in linear time on any line: no two unbounded repetitions can trade
-# characters (a heading of 3,000 spaces, or a 5 MB document, must not stall a build).
-_ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*))?\Z")
-_CLOSING = re.compile(r"(?:^|[ \t])#+\Z")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+# characters (a line of 3,000 spaces, or a 5 MB document, must not stall a build).
 _PROBLEM_WORDS = r"problem|issue|symptoms?|root cause|cause|what happened|what went wrong|impact"
 _FIX_WORDS = r"fix(?:es)?|solution|mitigation|resolution|remedy|prevention|how (?:i|we) fixed it|workaround"
 # "**Fix:** ...", "- Fix: ...", "Solution — ...", matched against the line with its indentation removed
@@ -81,60 +79,6 @@ _PROBLEM_HEAD = re.compile(rf"^(?:the\s+)?(?:{_PROBLEM_WORDS})\b", re.IGNORECASE
 _FIX_HEAD = re.compile(rf"^(?:the\s+)?(?:{_FIX_WORDS})\b", re.IGNORECASE)
 _FIX_CUE = re.compile(r"\b(fix(?:ed)?|solv\w*|mitigat\w*|resolv\w*|prevent\w*|added|switched|introduced|"
                       r"now use\w*|changed)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    line: int  # 1-based line of the heading
-    lines: list[str] = field(repr=False, compare=False)  # the whole document's lines, shared
-    end: int = 0  # index of the line after the body
-
-    @property
-    def body(self) -> str:
-        """The text under the heading, joined only when asked for (most sections never are)."""
-        return "\n".join(self.lines[self.line:self.end])
-
-
-def heading(line: str) -> tuple[int, str] | None:
-    """(level, title) of an ATX heading line (``## Title ##``), else None. Up to three spaces may
-    indent it; a closing run of ``#`` is not part of the title."""
-    stripped = line.lstrip(" ")
-    if len(line) - len(stripped) > 3 or not stripped.startswith("#"):
-        return None
-    match = _ATX.match(stripped.rstrip())
-    if match is None:
-        return None
-    title = (match.group(2) or "").strip()
-    if title.endswith("#"):
-        closing = _CLOSING.search(title)
-        if closing:
-            title = title[:closing.start()].rstrip()
-    return len(match.group(1)), title
-
-
-def sections(text: str) -> list[Section]:
-    """Markdown sections: each heading with the text up to the next heading of its level or above.
-
-    One pass with a stack of open headings: linear in the number of lines and headings."""
-    lines = text.splitlines()
-    ends: dict[int, int] = {}
-    heads: list[tuple[int, int, str]] = []  # (index, level, title)
-    open_: list[tuple[int, int]] = []  # (position in heads, level) of headings not yet closed
-    fenced = False
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            fenced = not fenced
-            continue
-        head = None if fenced else heading(line)
-        if head is None:
-            continue
-        level, title = head
-        while open_ and open_[-1][1] >= level:
-            ends[open_.pop()[0]] = i
-        open_.append((len(heads), level))
-        heads.append((i, level, title))
-    return [Section(title, i + 1, lines, ends.get(n, len(lines))) for n, (i, level, title) in enumerate(heads)]
 
 
 def judge_section(body: str) -> str:
@@ -246,7 +190,7 @@ def _evidence(ctx: Context) -> tuple[dict, list[str]]:
     lines: list[str] = []
     if ctx.redis is not None:
         try:
-            evidence.update(ctx.redis.evidence())
+            evidence.update(ctx.redis_evidence())
         except BridgeError as exc:
             lines.append(f"No live Redis evidence: {exc.message}")
         except Exception as exc:  # evidence is a side note: it never breaks the failures check
@@ -292,13 +236,13 @@ def check(ctx: Context) -> Result:
     if evidence:
         metrics["evidence"] = evidence
     if not paths:
-        return Result(ID, TITLE, Status.FAIL,
+        return Result(Status.FAIL,
                       f"No failures_documentation.md, FAILURES.md or README.md in {ctx.describe(ctx.folder)}.",
                       Source(SourceKind.SAMPLE if ctx.config.files_are_sample else SourceKind.FILE,
                              ctx.describe(ctx.folder)),
                       "Document each of the five failures with its problem and your fix; "
                       "`python -m checks init DIR` writes a template to fill in.",
-                      "0 of 5 documented", BAR_TEXT, metrics, tuple(evidence_lines))
+                      "0 of 5 documented", metrics, tuple(evidence_lines))
     best = {f.id: Finding(MISSING) for f in FAILURES}
     for path in paths:
         for fid, finding in assess(ctx.text(path), path.name).items():
@@ -317,12 +261,15 @@ def check(ctx: Context) -> Result:
     value = f"{documented} of 5 documented"
     findings = [f for e in evidence.values() if isinstance(e, dict) for f in e.get("findings", [])]
     if documented == len(FAILURES):
-        return Result(ID, TITLE, Status.PASS, "All five failures are documented with fixes."
+        return Result(Status.PASS, "All five failures are documented with fixes."
                       + (f" The live evidence shows {len(findings)} finding{'s' if len(findings) != 1 else ''} "
                          "to check against your fixes." if findings else ""),
-                      source, "", value, BAR_TEXT, metrics, details)
+                      source, "", value, metrics, details)
     todo = [f"{f.name} ({STATE_TEXT[best[f.id].state]})" for f in FAILURES if best[f.id].state != DOCUMENTED]
-    return Result(ID, TITLE, Status.FAIL, f"{documented} of 5 failures documented with fixes.",
+    return Result(Status.FAIL, f"{documented} of 5 failures documented with fixes.",
                   source, "Write the problem and the fix for: " + "; ".join(todo) + ". "
                   "Skipping this costs hours when caching meets optimised prompts in M2.2.",
-                  value, BAR_TEXT, metrics, details)
+                  value, metrics, details)
+
+
+CHECK = Check(ID, TITLE, BAR_TEXT, "checks/failures/", check, ("documented", "failures"))

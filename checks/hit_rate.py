@@ -12,7 +12,8 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import session
+from . import charts, session
+from .check import Check
 from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files
@@ -70,9 +71,9 @@ def _judge(hits: int, misses: int, source: Source, details: list[str], label: st
     metrics = {"hit_rate": None, "hits": hits, "misses": misses, "lookups": total,
                "bar": BAR, "interval_95": None, "reported": label == "reported"}
     if total == 0:
-        return Result(ID, TITLE, Status.SKIP, "No cache lookups recorded yet, so there is no hit rate.",
+        return Result(Status.SKIP, "No cache lookups recorded yet, so there is no hit rate.",
                       source, "Send some traffic through your RAG system's cache, then look again.",
-                      "no lookups yet", BAR_TEXT, metrics, tuple(details))
+                      "no lookups yet", metrics, tuple(details))
     rate = hits / total
     low, high = wilson_interval(hits, total)
     metrics.update(hit_rate=rate, interval_95=[low, high])
@@ -80,22 +81,22 @@ def _judge(hits: int, misses: int, source: Source, details: list[str], label: st
     details.append(f"95% interval for the true rate: {_pct(low)} to {_pct(high)}")
     prefix = f"{label.capitalize()}, not measured: " if label else ""
     if total < MIN_LOOKUPS:
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"{prefix}{_pct(rate)} from only {total} lookups is not a verdict "
                       f"(it could be anywhere from {_pct(low)} to {_pct(high)}).",
                       source, f"Let at least {MIN_LOOKUPS} lookups through the cache before judging it.",
-                      value, BAR_TEXT, metrics, tuple(details))
+                      value, metrics, tuple(details))
     if rate < BAR:
-        return Result(ID, TITLE, Status.WARN, f"{prefix}{_pct(rate)} is below the 30% bar.",
-                      source, LOW_HINT, value, BAR_TEXT, metrics, tuple(details))
+        return Result(Status.WARN, f"{prefix}{_pct(rate)} is below the 30% bar.",
+                      source, LOW_HINT, value, metrics, tuple(details))
     if low < BAR:
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"{prefix}{_pct(rate)} is above the bar, but with {total:,} lookups the true rate "
                       f"could still be as low as {_pct(low)}.",
                       source, "Let more traffic through the cache; the interval narrows as lookups grow.",
-                      value, BAR_TEXT, metrics, tuple(details))
-    return Result(ID, TITLE, Status.PASS, f"{prefix}{_pct(rate)} meets the 30% bar.",
-                  source, "", value, BAR_TEXT, metrics, tuple(details))
+                      value, metrics, tuple(details))
+    return Result(Status.PASS, f"{prefix}{_pct(rate)} meets the 30% bar.",
+                  source, "", value, metrics, tuple(details))
 
 
 def _from_redis(stats: RedisStats) -> Result:
@@ -114,8 +115,7 @@ def _from_redis(stats: RedisStats) -> Result:
     if restarted:
         details.insert(0, restarted)
     result = _judge(stats.hits, stats.misses, source, details)
-    result.metrics["uptime_s"] = stats.uptime_s
-    result.metrics["restarted"] = bool(restarted)
+    result = replace(result, metrics={**result.metrics, "uptime_s": stats.uptime_s, "restarted": bool(restarted)})
     if stats.problems:
         return replace(result, status=Status.WARN if result.status is Status.PASS else result.status,
                        hint=("Some primaries did not answer, so their counters are missing. "
@@ -148,12 +148,12 @@ def _from_report(ctx: Context, redis_note: str) -> Result:
         return _judge(hits, misses, source, details, label="reported")
     metrics = {"hit_rate": rate, "hits": None, "misses": None, "lookups": None, "bar": BAR,
                "interval_95": None, "reported": True}
-    return Result(ID, TITLE, Status.WARN,
+    return Result(Status.WARN,
                   f"Reported, not measured: {_pct(rate)}, with no count of lookups behind it.",
                   source, "Add hits and misses to the file (or let the check read Redis) so the rate "
                   "can be judged; a rate without its sample size is not a verdict."
                   + ("" if rate >= BAR else " " + LOW_HINT),
-                  f"hit rate {_pct(rate)} (reported)", BAR_TEXT, metrics, tuple(details))
+                  f"hit rate {_pct(rate)} (reported)", metrics, tuple(details))
 
 
 def _layer_details(traffic: Traffic | None) -> tuple[list[str], dict[str, float] | None]:
@@ -183,7 +183,7 @@ def find_mitigation(ctx: Context) -> str | None:
     A section whose heading names a mitigation or the hit rate, with at least a few sentences
     of real words (template text does not count).
     """
-    from .failure_docs import DOC_FILES, sections
+    from .markdown import DOC_FILES, sections
 
     for path in find_files(ctx.folder, DOC_FILES):
         try:
@@ -250,3 +250,16 @@ def _with_layers(result: Result, traffic: Traffic | None) -> Result:
     if not lines:
         return result
     return replace(result, details=result.details + tuple(lines), metrics={**result.metrics, "layer_rates": rates})
+
+
+def _charts(result: Result) -> list[str]:
+    rates = result.metrics.get("layer_rates")
+    return [charts.layer_rates(rates)] if rates else []
+
+
+def _satisfied(result: Result) -> bool:
+    """A pass, or the notebook's one exception: under 30% with a documented mitigation strategy."""
+    return result.status is Status.PASS or (result.status is Status.WARN and bool(result.metrics.get("mitigation")))
+
+
+CHECK = Check(ID, TITLE, BAR_TEXT, "checks/hit-rate/", check, ("hit_rate", "hits", "misses"), _charts, _satisfied)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
 
 from .config import Config
 from .errors import UsageError
-from .registry import REGISTRY
 from .render import readiness_html, result_html, worked_example_html
-from .result import Result, Status
-from .runner import Report, run
+from .result import Report
+from .runner import run, unusable
 
 _report: Report | None = None
 OFF_TEXT = '<p class="bridge-off"><em>Checks switched off (BRIDGE_CHECKS=off).</em></p>'
@@ -58,19 +56,14 @@ def report() -> Report:
         try:
             _report = run(Config.from_env())
         except UsageError as exc:  # a bad BRIDGE_DATA or REDIS_URL shows on the page, not as a crash
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            results = tuple(Result(c.id, c.title, Status.ERROR, exc.message, hint=exc.hint) for c in REGISTRY)
-            _report = Report(stamp, results, Config(use_redis=False, sample=True))
+            _report = unusable(exc)
     return _report
 
 
 def result(check_id: str) -> str:
     if _off():
         return OFF_TEXT
-    for r in report().results:
-        if r.id == check_id:
-            return _cached_warning() + result_html(r)
-    raise KeyError(f"no check with id {check_id!r}")
+    return _cached_warning() + result_html(report()[check_id])
 
 
 def readiness(base: str = "") -> str:
@@ -83,7 +76,4 @@ def worked_example() -> str:
     """The recap's cost arithmetic with the learner's figures, from the cost check."""
     if _off():
         return OFF_TEXT
-    for r in report().results:
-        if r.id == "cost_savings":
-            return _cached_warning() + worked_example_html(r)
-    raise KeyError("cost_savings")
+    return _cached_warning() + worked_example_html(report()["cost_savings"])

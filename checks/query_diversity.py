@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
+from . import charts
+from .check import Check
 from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files, read_text
@@ -147,19 +149,19 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
     value = f"diversity {diversity:.1%} → {rec.replace('_', ' ')}"
     source = ctx.log_source(t)
     if rp.requests < MIN_QUERIES:
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"Diversity {diversity:.1%} from only {rp.requests} queries is a weak guide. {headline}",
                       source, f"Replay at least {MIN_QUERIES} real queries before choosing your M2.2 focus.",
-                      value, BAR_TEXT, metrics, tuple(details))
+                      value, metrics, tuple(details))
     if t.stats.bad:
         details.extend(t.stats.problems or [])
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"Diversity {diversity:.1%}, but {t.stats.bad:,} of {t.stats.lines:,} log lines were skipped. "
                       f"{headline}", source, "Fix or remove the lines named below so that every request counts.",
-                      value, BAR_TEXT, metrics, tuple(details))
-    return Result(ID, TITLE, Status.PASS,
+                      value, metrics, tuple(details))
+    return Result(Status.PASS,
                   f"Diversity {diversity:.1%} over {rp.requests:,} replayed queries ({scale}). {headline}",
-                  source, "", value, BAR_TEXT, metrics, tuple(details))
+                  source, "", value, metrics, tuple(details))
 
 
 def check(ctx: Context) -> Result:
@@ -196,17 +198,17 @@ def check(ctx: Context) -> Result:
     value = f"diversity {diversity:.1%} → {rec.replace('_', ' ')}"
     total = extra.get("total_queries")
     if total is not None and total < MIN_QUERIES:
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"Diversity {diversity:.1%} from only {total} queries is a weak guide. {headline}",
                       source, f"Measure over at least {MIN_QUERIES} real queries before choosing your M2.2 focus.",
-                      value, BAR_TEXT, metrics, tuple(details))
+                      value, metrics, tuple(details))
     if total is None:
-        return Result(ID, TITLE, Status.WARN,
+        return Result(Status.WARN,
                       f"Diversity {diversity:.1%}, with no count of queries behind it. {headline}",
                       source, "Add total_queries to the file so the figure's weight can be judged.",
-                      value, BAR_TEXT, metrics, tuple(details))
-    return Result(ID, TITLE, Status.PASS, f"Diversity {diversity:.1%} over {total:,} queries. {headline}",
-                  source, "", value, BAR_TEXT, metrics, tuple(details))
+                      value, metrics, tuple(details))
+    return Result(Status.PASS, f"Diversity {diversity:.1%} over {total:,} queries. {headline}",
+                  source, "", value, metrics, tuple(details))
 
 
 def _consistency(name: str, diversity: float, data: dict, details: list[str]) -> None:
@@ -224,3 +226,13 @@ def _consistency(name: str, diversity: float, data: dict, details: list[str]) ->
         if unique > total:
             raise InputError(f"{name}: unique_patterns ({unique}) is more than total_queries ({total})")
         details.append(f"{unique:,} unique patterns in {total:,} queries ({unique / total:.1%}).")
+
+
+def _charts(result: Result) -> list[str]:
+    m = result.metrics
+    if m.get("method") == "replay" and m.get("similarity_distribution"):
+        return [charts.similarity_distribution(m["similarity_distribution"])]
+    return []
+
+
+CHECK = Check(ID, TITLE, BAR_TEXT, "checks/query-diversity/", check, ("diversity_score", "recommendation"), _charts)

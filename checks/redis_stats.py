@@ -148,7 +148,6 @@ class RedisProbe:
         self._deadline: Deadline | None = None
         self._stats: RedisStats | None = None
         self._failure: Exception | None = None
-        self._evidence: dict | None = None
         self.clients: list[redis.Redis] = []  # every client opened, closed at the deadline
 
     @property
@@ -157,14 +156,6 @@ class RedisProbe:
         if self._deadline is None:
             self._deadline = Deadline(self.budget_s)
         return self._deadline
-
-    def evidence(self) -> dict:
-        """Read-only facts for the failures page, gathered once per run (see ``evidence.py``)."""
-        if self._evidence is None:
-            from .evidence import gather
-
-            self._evidence = gather(self, self.stats())
-        return self._evidence
 
     def client(self) -> redis.Redis:
         client = _client(self.url)

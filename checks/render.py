@@ -11,9 +11,8 @@ import math
 from html import escape
 from typing import Any
 
-from . import charts
-from .result import Result, Status
-from .runner import Report
+from .registry import BY_ID
+from .result import Report, Result, Status
 from .text import terminal_safe
 
 SYMBOLS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "E"}
@@ -23,8 +22,6 @@ ADMONITION = {Status.PASS: "success", Status.WARN: "warning", Status.FAIL: "fail
               Status.SKIP: "note", Status.ERROR: "bug"}
 LABEL = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "SKIP",
          Status.ERROR: "ERROR"}
-PAGES = {"hit_rate": "checks/hit-rate/", "cost_savings": "checks/cost-savings/",
-         "failure_docs": "checks/failures/", "query_diversity": "checks/query-diversity/"}
 
 
 def _when(result: Result) -> str:
@@ -106,17 +103,9 @@ def result_html(result: Result) -> str:
 
 
 def _charts(result: Result) -> list[str]:
-    """The pictures a result's metrics support, as inline SVG."""
-    m = result.metrics
-    out = []
-    if result.id == "query_diversity" and m.get("method") == "replay" and m.get("similarity_distribution"):
-        out.append(charts.similarity_distribution(m["similarity_distribution"]))
-    if m.get("layer_rates") and result.id in {"hit_rate", "cost_savings"}:
-        out.append(charts.layer_rates(m["layer_rates"]))
-    if result.id == "cost_savings" and m.get("baseline_cost_per_day") is not None \
-            and m.get("current_cost_per_day") is not None:
-        out.append(charts.cost_compare(m["baseline_cost_per_day"], m["current_cost_per_day"]))
-    return out
+    """The pictures a result's metrics support, as inline SVG: the check knows which."""
+    check = BY_ID.get(result.id)
+    return check.charts(result) if check is not None else []
 
 
 def readiness_html(report: Report, base: str = "") -> str:
@@ -126,7 +115,7 @@ def readiness_html(report: Report, base: str = "") -> str:
     rows = []
     for r in report.results:
         sample = ' <span class="bridge-sample">sample data</span>' if r.sample else ""
-        link = f'<a href="{e(base + PAGES.get(r.id, ""))}">{e(r.title)}</a>'
+        link = f'<a href="{e(base + (BY_ID[r.id].page if r.id in BY_ID else ""))}">{e(r.title)}</a>'
         rows.append(f'<tr data-check="{e(r.id)}" data-status="{r.status.value}">'
                     f"<td>{link}</td><td><strong>{LABEL[r.status]}</strong>{sample}</td>"
                     f"<td>{e(r.value or '')}</td><td>{e(r.bar or '')}</td></tr>")

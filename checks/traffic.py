@@ -16,6 +16,7 @@ the requests that have them, and the result says how many were estimated.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,3 +187,36 @@ def require_prices(t: Traffic, folder_name: str) -> None:
         raise InputError(*t.price_error)
     if t.unknown_models:
         raise unknown_model_error(t.unknown_models, folder_name)
+
+
+STAMPEDE_WINDOW_S = 10.0
+STAMPEDE_MIN_MISSES = 3
+
+
+def stampedes(traffic: Traffic, redact: bool) -> dict:
+    """Bursts of misses for the same query within a short window, from the query log."""
+    q = traffic.queries
+    order = sorted(range(len(q.ids)), key=lambda i: q.ts[i])
+    recent: dict[int, deque] = defaultdict(deque)
+    bursts: Counter = Counter()
+    in_burst: set[int] = set()
+    for i in order:
+        if not q.miss[i]:
+            continue
+        d, t = q.ids[i], q.ts[i]
+        window = recent[d]
+        window.append(t)
+        while window and t - window[0] > STAMPEDE_WINDOW_S:
+            window.popleft()
+        if len(window) >= STAMPEDE_MIN_MISSES:
+            if d not in in_burst:
+                bursts[d] += 1
+                in_burst.add(d)
+        else:
+            in_burst.discard(d)
+    examples = [{"query": None if redact else q.examples[d], "bursts": n} for d, n in bursts.most_common(3)]
+    findings = []
+    if bursts:
+        findings.append(f"{sum(bursts.values()):,} bursts of {STAMPEDE_MIN_MISSES} or more misses for the same query "
+                        f"within {STAMPEDE_WINDOW_S:.0f} s in the query log: the signature of a stampede.")
+    return {"bursts": sum(bursts.values()), "queries": len(bursts), "examples": examples, "findings": findings}

@@ -205,17 +205,18 @@ def test_small_diversity_sample_warns(tmp_path):
 
 
 def test_a_crashing_checker_is_an_error_not_a_traceback(monkeypatch):
-    from checks import registry
+    from checks import Check
     from checks.runner import run_check
     from checks.context import Context
 
     def boom(ctx):
         raise ZeroDivisionError("division by zero")
 
-    check = registry.Check("hit_rate", "Cache hit rate", boom, ("hit_rate",))
+    check = Check("hit_rate", "Cache hit rate", "bar ≥ 30%", "checks/hit-rate/", boom, ("hit_rate",))
     r = run_check(check, Context(Config(use_redis=False, sample=True)))
     assert r.status is Status.ERROR and "checker itself failed" in r.summary
     assert "bug in the checks package" in r.hint
+    assert (r.id, r.title, r.metrics) == ("hit_rate", "Cache hit rate", {"hit_rate": None})  # stamped by the runner
 
 
 def test_sample_dir_ships_all_four_inputs():

@@ -129,7 +129,7 @@ def test_an_adversarial_failures_document_parses_in_bounded_time(healthy, shape)
 
 
 def test_sections_are_linear():
-    from checks.failure_docs import heading, sections
+    from checks.markdown import heading, sections
 
     doc = "# top\n" + "".join(f"## h{i}\n" for i in range(200_000))
     secs = sections(doc)
