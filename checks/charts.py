@@ -50,9 +50,11 @@ def similarity_distribution(buckets: dict[str, float]) -> str:
 
 
 def layer_rates(rates: dict[str, float]) -> str:
-    labels = {"response": "response hit", "semantic": "semantic hit", "embedding": "embedding hit",
-              "context": "context hit", "none": "full miss"}
-    rows = [(labels[k], rates[k], f"{rates[k]:.1%}") for k in labels if k in rates]
+    from .querylog import LAYER_TABLE
+
+    known = [(layer.label, layer.name) for layer in LAYER_TABLE]
+    known += [(name, name) for name in rates if name not in {n for _, n in known}]  # never silently dropped
+    rows = [(label, rates[name], f"{rates[name]:.1%}") for label, name in known if name in rates]
     return bars("Requests answered by each cache layer", rows, 1.0)
 
 

@@ -14,6 +14,7 @@ from .check import Check
 from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files
+from .querylog import LAYERS
 from .result import Result, Status
 from .traffic import Traffic, require_prices
 
@@ -183,8 +184,7 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
                f"Baseline (no cache): {_money(baseline)}/day = {_money(baseline * DAYS_PER_MONTH)}/month",
                f"With the cache: {_money(actual)}/day = {_money(actual * DAYS_PER_MONTH)}/month",
                f"Saved: {_money(baseline - actual)}/day = {_money((baseline - actual) * DAYS_PER_MONTH)}/month",
-               "Requests answered per layer: " + ", ".join(f"{k} {rates[k]:.1%}" for k in ("response", "semantic",
-                                                                                            "embedding", "context", "none"))]
+               "Requests answered per layer: " + ", ".join(f"{k} {rates[k]:.1%}" for k in LAYERS)]
     if per_miss is not None:
         ex = metrics["worked_example"]
         details.append(f"Worked example with your numbers: {queries_per_day:,.0f} queries/day × {rates['none']:.1%} "

@@ -18,6 +18,7 @@ from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files
 from .placeholders import find_placeholders, real_words
+from .querylog import HIT_LAYERS
 from .result import Result, Source, SourceKind, Status
 from .traffic import Traffic
 
@@ -161,7 +162,7 @@ def _layer_details(traffic: Traffic | None) -> tuple[list[str], dict[str, float]
         return [], None
     rates = traffic.layer_rates()
     line = (f"Per layer, from {traffic.layered:,} requests in the query log: "
-            + ", ".join(f"{k} {rates[k]:.1%}" for k in ("response", "semantic", "embedding", "context"))
+            + ", ".join(f"{k} {rates[k]:.1%}" for k in HIT_LAYERS)
             + f"; full misses {rates['none']:.1%}.")
     return [line], rates
 

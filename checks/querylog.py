@@ -23,7 +23,30 @@ from .errors import InputError
 from .files import open_regular
 
 LOG_FILES = ["query_log.jsonl", "query_log.ndjson", "query_log.csv"]
-LAYERS = ("response", "semantic", "embedding", "context", "none")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One value of ``cache_layer``: the layer that answered a request, and what the request paid."""
+
+    name: str
+    label: str  # as charts and sentences name it
+    pays_embedding: bool  # the query's vector
+    pays_retrieval: bool  # the vector search for context
+    pays_llm: bool  # the model call
+
+
+# The one table of cache layers, outermost first; every module that needs the layers reads it.
+LAYER_TABLE = (
+    Layer("response", "response hit", pays_embedding=False, pays_retrieval=False, pays_llm=False),
+    Layer("semantic", "semantic hit", pays_embedding=True, pays_retrieval=False, pays_llm=False),
+    Layer("embedding", "embedding hit", pays_embedding=False, pays_retrieval=True, pays_llm=True),
+    Layer("context", "context hit", pays_embedding=False, pays_retrieval=False, pays_llm=True),
+    Layer("none", "full miss", pays_embedding=True, pays_retrieval=True, pays_llm=True),
+)
+LAYERS = tuple(layer.name for layer in LAYER_TABLE)
+HIT_LAYERS = tuple(layer.name for layer in LAYER_TABLE if layer.name != "none")
+BY_LAYER = {layer.name: layer for layer in LAYER_TABLE}
 MAX_LINE_BYTES = 1024 * 1024  # one request; a longer line is a broken file, not a query
 MAX_PROBLEMS_KEPT = 5
 # Bounds that keep one absurd line from breaking the arithmetic of the whole log.

@@ -28,12 +28,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .queries import Distinct, Replay, normalise
+from .queries import Distinct, Replay
 
 if TYPE_CHECKING:
     from scipy import sparse
 
-__all__ = ["Distinct", "Replay", "normalise", "replay", "set_cosine", "trigram_matrix", "trigrams"]
 
 THRESHOLDS = (0.80, 0.85, 0.90, 0.95)
 DEFAULT_THRESHOLD = {"vectors": 0.85, "text": 0.80}
@@ -50,7 +49,6 @@ _COL_BITS = 24
 _COLS = 1 << _COL_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 MAX_VECTOR_QUERIES = 50_000  # distinct vectors compared all-against-all; more fall back to text
-BUCKETS = ("0-30%", "30-70%", "70-100%")
 
 def trigrams(norm: str) -> set[str]:
     padded = f" {norm} "

@@ -22,12 +22,10 @@ from pathlib import Path
 
 from .errors import InputError
 from .prices import PriceBook, unknown_model_error
-from .querylog import LAYERS, ReadStats, read
+from .querylog import BY_LAYER, LAYERS, ReadStats, read
 from .queries import Distinct, Replay
 
-HITS = ("response", "semantic", "embedding", "context")
 TOO_MANY_BAD = 0.5  # more bad lines than this share makes the log unusable
-DAYS_PER_MONTH = 30
 
 
 @dataclass
@@ -55,14 +53,9 @@ class Traffic:
     miss_emb_unknown: int = 0
     unknown_models: dict[str, int] = field(default_factory=dict)
     queries: Distinct = field(default_factory=Distinct)
-    with_vectors: int = 0
     prices: PriceBook = field(default_factory=PriceBook)
     price_error: tuple[str, str] | None = None  # prices.json unusable: (message, hint) for the cost check
     _replay: Replay | None = None
-
-    @property
-    def requests(self) -> int:
-        return self.stats.lines - self.stats.bad
 
     @property
     def layered(self) -> int:
@@ -137,8 +130,6 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
             t.last_ts = ts
         if rec.query:
             t.queries.add(ts, rec.query, rec.embedding, rec.cache_layer == "none")
-            if rec.embedding is not None:
-                t.with_vectors += 1
         layer = rec.cache_layer
         if layer is None:
             t.unlayered += 1
@@ -146,8 +137,8 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
         layers[layer] += 1
         llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, t.unknown_models)
         emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, t.unknown_models)
-        pays_llm = layer in ("none", "embedding", "context")
-        pays_emb = layer in ("none", "semantic")
+        pays = BY_LAYER[layer]
+        pays_llm, pays_emb = pays.pays_llm, pays.pays_embedding
         if llm is None:
             t.llm_unknown_full += 1
         else:
@@ -164,7 +155,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
             actual = rec.cost_usd
         else:
             actual = ((llm or 0.0) if pays_llm else 0.0) + ((emb or 0.0) if pays_emb else 0.0) \
-                + (retrieval if layer in ("none", "embedding") else 0.0)
+                + (retrieval if pays.pays_retrieval else 0.0)
             t.llm_unknown_paid += pays_llm and llm is None
             t.emb_unknown_paid += pays_emb and emb is None
         t.actual += actual

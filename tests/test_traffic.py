@@ -10,7 +10,8 @@ import pytest
 
 from checks import Config, Status, run
 from checks.querylog import BadRecord, to_record
-from checks.similarity import Distinct, replay, set_cosine, trigrams, normalise
+from checks.queries import Distinct, normalise
+from checks.similarity import replay, set_cosine, trigrams
 from conftest import ROOT, run_cli
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "checks" / "schemas"
