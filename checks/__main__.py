@@ -8,12 +8,11 @@ Only this module prints.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from . import render
-from .config import Config, url_secrets
+from .config import Config
 from .errors import BridgeError
 from .init import init_folder
 from .registry import REGISTRY
@@ -84,8 +83,7 @@ def missing_dependencies() -> list[str]:
 
 
 def _secrets_of(args: argparse.Namespace) -> tuple[str, ...]:
-    url = args.redis or os.environ.get("REDIS_URL") or ""
-    return url_secrets(url) if url else ()
+    return Config.from_env(validate=False, redis_url=args.redis).secrets
 
 
 def _error(exc: BridgeError, secret_list: tuple[str, ...]) -> None:
@@ -110,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                "Windows.\n", sys.stderr)
         return 2
     try:
-        config = Config.from_env(data_dir=args.data, redis_url=args.redis,
+        config = Config.from_env(validate=False, data_dir=args.data, redis_url=args.redis,
                                  use_redis=False if args.no_redis else None,
                                  sample=True if args.sample else None,
                                  redact=True if args.redact else None, replay_ttl_s=args.replay_ttl)

@@ -10,7 +10,8 @@ It lives in the user's cache folder (never the learner's data folder). What is l
 is code in effect (pickles here, compiled templates for the theme), so a folder is used only if it
 is owned by the current user and nobody else can write to it: one planted by another local user
 (say in a shared temporary folder named by ``BRIDGE_CACHE_DIR``) is never read, and the cache is
-then off. ``BRIDGE_NO_CACHE=1`` turns it off.
+then off. ``BRIDGE_NO_CACHE=1`` turns it off. Where it lives and whether it is on come from the
+run's ``Config``.
 """
 
 from __future__ import annotations
@@ -25,21 +26,14 @@ import tempfile
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config
 
 FORMAT = 2
 REFUSED: list[str] = []  # why a cache folder was not used, for the command line to say
 log = logging.getLogger("mkdocs.plugins.bridge-checks")
-
-
-def enabled() -> bool:
-    return os.environ.get("BRIDGE_NO_CACHE", "").strip().lower() not in {"1", "true", "yes", "on"}
-
-
-def root() -> Path:
-    from platformdirs import user_cache_dir  # a dependency of MkDocs
-
-    return Path(os.environ.get("BRIDGE_CACHE_DIR") or user_cache_dir("bridge-checks"))
 
 
 def _trusted(path: Path) -> bool:
@@ -55,9 +49,8 @@ def _trusted(path: Path) -> bool:
     return True
 
 
-def private_folder(name: str) -> Path | None:
-    """``root()/name``, created ``0700``; ``None`` when it, or the root, is not this user's alone."""
-    base = root()
+def private_folder(base: Path, name: str) -> Path | None:
+    """``base/name``, created ``0700``; ``None`` when it, or ``base``, is not this user's alone."""
     path = base / name
     try:
         base.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -75,9 +68,9 @@ def private_folder(name: str) -> Path | None:
     return path
 
 
-@lru_cache(maxsize=1)
-def folder() -> Path | None:
-    return private_folder("analytics")
+@lru_cache(maxsize=8)
+def folder(base: Path) -> Path | None:
+    return private_folder(base, "analytics")
 
 
 @lru_cache(maxsize=1)
@@ -114,21 +107,23 @@ def key(*parts: str) -> str:
     return hashlib.sha256("\x00".join((code_version(), *parts)).encode()).hexdigest()
 
 
-def load(name: str) -> Any | None:
-    if not enabled() or folder() is None:
+def load(config: "Config", name: str) -> Any | None:
+    where = folder(config.cache_root) if config.use_cache else None
+    if where is None:
         return None
     try:
-        with open(folder() / f"{name}.pickle", "rb") as fh:
+        with open(where / f"{name}.pickle", "rb") as fh:
             return pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         return None  # absent, or written by an older version: compute again
 
 
-def save(name: str, value: Any) -> None:
-    if not enabled() or folder() is None:
+def save(config: "Config", name: str, value: Any) -> None:
+    where = folder(config.cache_root) if config.use_cache else None
+    if where is None:
         return
     try:
-        target = folder() / f"{name}.pickle"
+        target = where / f"{name}.pickle"
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -27,10 +27,7 @@ DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "stubs"
 
 _TRUE = {"1", "true", "yes", "on"}
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUE
+_FALSE = {"0", "false", "no", "off"}
 
 
 def mask_url(url: str) -> str:
@@ -75,50 +72,88 @@ def check_redis_url(url: str) -> None:
                          "(check the port and the database number after the last /)", form) from None
 
 
-def _seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise UsageError(f"BRIDGE_REPLAY_TTL={value[:40]!r} is not a number of seconds") from None
-    return check_ttl(seconds, "BRIDGE_REPLAY_TTL")
-
-
 def check_ttl(seconds: float, name: str = "--replay-ttl") -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise UsageError(f"{name} must be a finite number of seconds, more than 0 (not {seconds!r})")
     return seconds
 
 
+def flag(value: str | None) -> bool | None:
+    """The one reading of a yes/no variable: True, False, or None when unset or unclear."""
+    text = (value or "").strip().lower()
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
 @dataclass(frozen=True)
 class Config:
+    """Everything the environment and the command line say, read once and typed.
+
+    The only reader of ``BRIDGE_*``, ``REDIS_URL`` and ``SKIP_REDIS``: the command line, the page
+    blocks and the MkDocs hooks all take one of these (one per build: ``for_build``). A value that
+    cannot be parsed is kept as a problem and raised by ``validate`` (a page shows it; the command
+    line exits 2), so that the plain switches (``checks_on``, the cache) are always known.
+    """
+
     data_dir: Path | None = None
     redis_url: str = DEFAULT_REDIS_URL
     use_redis: bool = True
     sample: bool = False
     redact: bool = False  # hide query text everywhere
     replay_ttl_s: float | None = None  # entries of the simulated similarity cache expire after this
+    checks_on: bool = True  # BRIDGE_CHECKS=off: pages without results, for editing prose
+    build_id: str = ""  # BRIDGE_BUILD_ID: a fresh id per build keeps Zensical's page cache from old numbers
+    use_cache: bool = True  # BRIDGE_NO_CACHE=1 turns the analytics cache off
+    cache_dir: Path | None = None  # BRIDGE_CACHE_DIR; default: the user cache folder
+    poll_seconds: float = 5.0  # BRIDGE_POLL_SECONDS: how often serve asks Redis; 0: never
+    problems: tuple[tuple[str, str], ...] = ()  # (message, hint) of values that could not be read
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Config":
+    def from_env(cls, env: Mapping[str, str] | None = None, validate: bool = True,
+                 **overrides: object) -> "Config":
         """Read the environment, then apply explicit overrides (``None`` means not given)."""
         env = os.environ if env is None else env
+        problems: list[tuple[str, str]] = []
+
+        def seconds(name: str, default: float | None, allow_zero: bool = False) -> float | None:
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                problems.append((f"{name}={raw[:40]!r} is not a number of seconds", f"Set {name} to a number."))
+                return default
+            if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+                problems.append((f"{name} must be a finite number of seconds, more than 0 (not {raw[:40]!r})",
+                                 f"Set {name} to a positive number."))
+                return default
+            return value
+
         data = env.get("BRIDGE_DATA") or None
+        cache_dir = env.get("BRIDGE_CACHE_DIR") or None
         values: dict[str, object] = {
             "data_dir": Path(data) if data else None,
             "redis_url": env.get("REDIS_URL") or DEFAULT_REDIS_URL,
-            "use_redis": not _truthy(env.get("SKIP_REDIS")),
-            "sample": _truthy(env.get("BRIDGE_SAMPLE")),
-            "redact": _truthy(env.get("BRIDGE_REDACT")),
-            "replay_ttl_s": _seconds(env.get("BRIDGE_REPLAY_TTL")),
+            "use_redis": flag(env.get("SKIP_REDIS")) is not True,
+            "sample": flag(env.get("BRIDGE_SAMPLE")) is True,
+            "redact": flag(env.get("BRIDGE_REDACT")) is True,
+            "replay_ttl_s": seconds("BRIDGE_REPLAY_TTL", None),
+            "checks_on": flag(env.get("BRIDGE_CHECKS")) is not False,
+            "build_id": "" if (env.get("BRIDGE_BUILD_ID") or "none").strip() == "none"
+            else env["BRIDGE_BUILD_ID"].strip(),
+            "use_cache": flag(env.get("BRIDGE_NO_CACHE")) is not True,
+            "cache_dir": Path(cache_dir) if cache_dir else None,
+            "poll_seconds": seconds("BRIDGE_POLL_SECONDS", 5.0, allow_zero=True),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        cfg = cls(**values)  # type: ignore[arg-type]
-        cfg.validate()
+        cfg = cls(problems=tuple(problems), **values)  # type: ignore[arg-type]
+        if validate:
+            cfg.validate()
         return cfg
 
     def validate(self) -> None:
+        for message, hint in self.problems:
+            raise UsageError(message, hint)
         if self.data_dir is not None and not self.sample:
             if not self.data_dir.exists():
                 raise UsageError(f"data folder {self.data_dir} does not exist",
@@ -130,6 +165,14 @@ class Config:
             check_ttl(self.replay_ttl_s)
         if self.redis_enabled:
             check_redis_url(self.redis_url)
+
+    @property
+    def cache_root(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir
+        from platformdirs import user_cache_dir  # a dependency of MkDocs
+
+        return Path(user_cache_dir("bridge-checks"))
 
     @property
     def files_dir(self) -> Path:
@@ -153,3 +196,21 @@ class Config:
     @cached_property
     def secrets(self) -> tuple[str, ...]:
         return url_secrets(self.redis_url)
+
+
+_build: Config | None = None
+
+
+def for_build() -> Config:
+    """The one ``Config`` of the current build, shared by the hooks and every page block (not
+    validated: each user validates what it needs, so a bad value shows on the pages)."""
+    global _build
+    if _build is None:
+        _build = Config.from_env(validate=False)
+    return _build
+
+
+def new_build() -> None:
+    """Forget the current build's ``Config``: the environment is read again for the next build."""
+    global _build
+    _build = None

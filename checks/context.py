@@ -146,7 +146,7 @@ class Context:
         except InputError as exc:
             prices_digest = "unreadable:" + exc.message
         name = cache.key(cache.file_digest(path), path.suffix.lower(), prices_digest, repr(ttl))
-        cached = cache.load(name)
+        cached = cache.load(self.config, name)
         if isinstance(cached, Traffic):
             cached.path = path  # the same bytes may sit elsewhere now
             return cached
@@ -159,7 +159,7 @@ class Context:
         traffic.price_error = price_error
         if traffic.queries.ids:
             traffic.replay(ttl)
-        cache.save(name, traffic)
+        cache.save(self.config, name, traffic)
         return traffic
 
     def log_source(self, traffic: Traffic) -> Source:

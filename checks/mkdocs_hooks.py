@@ -1,12 +1,14 @@
 """MkDocs hooks (listed under ``hooks:`` in mkdocs.yml).
 
-* Before each build the shared report is dropped, so every build (and every rebuild during
-  ``mkdocs serve``) measures afresh but reads each source once.
+* Before each build the shared ``Config`` and report are dropped, so every build (and every
+  rebuild during ``mkdocs serve``) reads the environment and measures afresh, once: the hooks and
+  every page block share that one ``Config`` (``checks.config.for_build``).
 * During ``mkdocs serve``:
   - the learner's data folder and the ``checks`` package are watched; before each rebuild the
     ``checks`` modules are reloaded, so an author's edit takes effect without a restart;
   - Redis is polled every ``BRIDGE_POLL_SECONDS`` (default 5; 0 turns it off) and the site is
-    rebuilt, with no file touched, when what the hit-rate result shows would change: the rate at
+    rebuilt, with no file of the learner's touched, when what the hit-rate result shows would
+    change (the poller touches a file in a private folder the server watches): the rate at
     its shown precision (0.1 point), its verdict, or a restart of Redis. A busy Redis whose
     counters move every second does not rebuild the site every poll (each MkDocs rebuild keeps
     some memory); the counts shown are those of the last rebuild, stamped with its time.
@@ -15,10 +17,12 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import logging
-import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -44,7 +48,8 @@ def on_env(env, config, files, **kwargs):
     (``checks.cache.private_folder``); anywhere else, the cache is off."""
     from jinja2 import FileSystemBytecodeCache
 
-    folder = importlib.import_module("checks.cache").private_folder("jinja")
+    settings = importlib.import_module("checks.config").for_build()
+    folder = importlib.import_module("checks.cache").private_folder(settings.cache_root, "jinja")
     if folder is not None:
         env.bytecode_cache = FileSystemBytecodeCache(str(folder))
     return env
@@ -81,64 +86,59 @@ def _reload_checks() -> None:
 def on_pre_build(config, **kwargs) -> None:
     if _command == "serve":
         _reload_checks()
+    importlib.import_module("checks.config").new_build()
     page = sys.modules.get("checks.page")  # imported by the first page block that needs it
     if page is not None:
         page.reset()
 
 
 def on_serve(server, config, builder, **kwargs):
-    data = os.environ.get("BRIDGE_DATA")
-    if data and Path(data).is_dir():
-        server.watch(data)
+    settings = importlib.import_module("checks.config").for_build()
+    if settings.data_dir is not None and not settings.sample and settings.data_dir.is_dir():
+        server.watch(str(settings.data_dir))
     server.watch(str(PACKAGE_DIR))
-    _start_polling(server)
+    _start_polling(server, settings)
     return server
 
 
-def _poll_seconds() -> float:
+def _start_polling(server, settings) -> None:
     try:
-        return float(os.environ.get("BRIDGE_POLL_SECONDS", "5"))
-    except ValueError:
-        log.warning("BRIDGE_POLL_SECONDS is not a number; Redis is not polled")
-        return 0.0
-
-
-def _start_polling(server) -> None:
-    try:
-        config = importlib.import_module("checks.config").Config.from_env()
+        settings.validate()
     except Exception as exc:  # a bad BRIDGE_DATA or REDIS_URL shows on the pages; nothing to poll
         log.warning("Redis is not polled: %s", getattr(exc, "message", exc))
         return
-    interval = _poll_seconds()
-    if interval <= 0 or not config.redis_enabled:
+    if settings.poll_seconds <= 0 or not settings.redis_enabled:
         return
-    if not all(hasattr(server, a) for a in ("_rebuild_cond", "_want_rebuild")):
-        log.warning("this MkDocs version offers no way to request a rebuild; Redis is not polled")
-        return
-    thread = threading.Thread(target=_poll, args=(server, config, interval), name="bridge-redis-poll",
-                              daemon=True)
+    # The public way to ask MkDocs for a rebuild: change a file in a watched folder. The folder is
+    # this process's own (mkdtemp: private, unique), and is removed when the server stops.
+    trigger_dir = Path(tempfile.mkdtemp(prefix="bridge-serve-"))
+    atexit.register(shutil.rmtree, trigger_dir, ignore_errors=True)
+    server.watch(str(trigger_dir))
+    thread = threading.Thread(target=_poll, args=(trigger_dir / "redis-changed", settings, settings.poll_seconds),
+                              name="bridge-redis-poll", daemon=True)
     thread.start()
-    log.info("Polling Redis at %s every %s s for new traffic", config.redis_display, interval)
+    log.info("Polling Redis at %s every %s s for new traffic", settings.redis_display, settings.poll_seconds)
 
 
-def _counters(config) -> tuple:
+def _counters(settings) -> tuple:
     """What the hit-rate result would show of Redis now, at its shown precision."""
     probe_cls = importlib.import_module("checks.redis_stats").RedisProbe
     try:
-        stats = probe_cls(config.redis_url, config.redis_display).stats()
+        stats = probe_cls(settings.redis_url, settings.redis_display).stats()
     except Exception as exc:  # unreachable now: a change when it comes back
         return ("unavailable", type(exc).__name__)
     shown = importlib.import_module("checks.hit_rate").shown
     return (stats.run_id, *shown(stats.hits, stats.misses))
 
 
-def _poll(server, config, interval: float) -> None:
-    last = _counters(config)
-    while not getattr(server, "_shutdown", False):
+def _poll(trigger: Path, settings, interval: float) -> None:
+    last = _counters(settings)
+    while True:
         time.sleep(interval)
-        now = _counters(config)
+        now = _counters(settings)
         if now != last:
             last = now
-            with server._rebuild_cond:  # what MkDocs' own file watcher does on a change
-                server._want_rebuild = True
-                server._rebuild_cond.notify_all()
+            try:
+                trigger.write_text(repr(now), encoding="utf-8")  # the file watcher sees it and rebuilds
+            except OSError:  # the server is stopping and removed the folder
+                return

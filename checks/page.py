@@ -7,10 +7,9 @@ rebuild while one build still reads each source once.
 
 from __future__ import annotations
 
-import os
 import sys
 
-from .config import Config
+from .config import for_build
 from .errors import UsageError
 from .render import readiness_html, result_html, worked_example_html
 from .result import Report
@@ -23,7 +22,7 @@ OFF_TEXT = '<p class="bridge-off"><em>Checks switched off (BRIDGE_CHECKS=off).</
 def _off() -> bool:
     """``BRIDGE_CHECKS=off``: pages without results, for authors editing prose and for the floor of
     the build benchmark."""
-    return os.environ.get("BRIDGE_CHECKS", "").strip().lower() in {"off", "0", "false", "no"}
+    return not for_build().checks_on
 
 
 CACHED_TEXT = (
@@ -40,7 +39,7 @@ def _cached_warning() -> str:
     fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the page says so: the
     warning is cached along with the numbers, so it shows for as long as they might be old."""
     caller = getattr(sys.modules.get("markdown_exec"), "_caller", "")
-    if caller == "zensical" and os.environ.get("BRIDGE_BUILD_ID", "none") in {"", "none"}:
+    if caller == "zensical" and not for_build().build_id:
         return CACHED_TEXT
     return ""
 
@@ -54,7 +53,7 @@ def report() -> Report:
     global _report
     if _report is None:
         try:
-            _report = run(Config.from_env())
+            _report = run(for_build())
         except UsageError as exc:  # a bad BRIDGE_DATA or REDIS_URL shows on the page, not as a crash
             _report = unusable(exc)
     return _report

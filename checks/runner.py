@@ -88,6 +88,8 @@ def now() -> str:
 
 
 def run(config: Config, only: Iterable[str] | None = None) -> Report:
+    """Every selected check, on one ``Context``; ``UsageError`` when the configuration is unusable."""
+    config.validate()
     checks = select(only)
     ctx = Context(config)
     stamp = now()

@@ -22,8 +22,11 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 REQUIRE = os.environ.get("BRIDGE_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
-# The analytics cache of this test session: not the user's, and empty at the start.
+# The caches of this test session: not the user's, and empty at the start. XDG_CACHE_HOME also
+# covers a Config built directly in a test (it reads no environment; its default is the user's
+# cache folder, which platformdirs puts under XDG_CACHE_HOME).
 os.environ["BRIDGE_CACHE_DIR"] = tempfile.mkdtemp(prefix="bridge-cache-")
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="bridge-xdg-cache-")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -18,6 +18,9 @@ def write_log(folder: Path, misses: int) -> None:
     (folder / "query_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
+CONFIG = Config.from_env(validate=False)  # where this test session keeps its cache (see conftest)
+
+
 def hit_rate_and_baseline(folder: Path) -> tuple[float, float]:
     by_id = {r.id: r for r in run(Config(data_dir=folder, use_redis=False)).results}
     return by_id["hit_rate"].metrics["hit_rate"], by_id["cost_savings"].metrics["baseline_cost_per_day"]
@@ -27,7 +30,7 @@ def test_changed_bytes_are_analysed_again(tmp_path):
     write_log(tmp_path, misses=150)
     first = hit_rate_and_baseline(tmp_path)
     assert first[0] == pytest.approx(0.25)
-    assert any(cache.folder().glob("*.pickle"))  # the analysis was kept
+    assert any(cache.folder(CONFIG.cache_root).glob("*.pickle"))  # the analysis was kept
     assert hit_rate_and_baseline(tmp_path) == first  # and served again for the same bytes
     write_log(tmp_path, misses=50)
     assert hit_rate_and_baseline(tmp_path)[0] == pytest.approx(0.75)
@@ -41,22 +44,22 @@ def test_prices_file_is_part_of_the_key(tmp_path):
     assert hit_rate_and_baseline(tmp_path)[1] != pytest.approx(base)
 
 
-def test_cache_can_be_turned_off(tmp_path, monkeypatch):
-    monkeypatch.setenv("BRIDGE_NO_CACHE", "1")
-    assert cache.load("anything") is None
-    cache.save("anything", 1)
-    assert not (cache.folder() / "anything.pickle").exists()
-    monkeypatch.delenv("BRIDGE_NO_CACHE")
-    cache.save("anything", 1)
-    assert cache.load("anything") == 1
+def test_cache_can_be_turned_off(tmp_path):
+    off = Config.from_env({"BRIDGE_NO_CACHE": "1", "BRIDGE_CACHE_DIR": str(CONFIG.cache_root)}, validate=False)
+    assert off.use_cache is False
+    assert cache.load(off, "anything") is None
+    cache.save(off, "anything", 1)
+    assert not (cache.folder(CONFIG.cache_root) / "anything.pickle").exists()
+    cache.save(CONFIG, "anything", 1)
+    assert cache.load(CONFIG, "anything") == 1
 
 
 def test_a_corrupt_entry_is_recomputed(tmp_path):
-    (cache.folder() / "broken.pickle").write_bytes(b"not a pickle")
-    assert cache.load("broken") is None
+    (cache.folder(CONFIG.cache_root) / "broken.pickle").write_bytes(b"not a pickle")
+    assert cache.load(CONFIG, "broken") is None
 
 
 def test_cache_folder_is_private():
     if os.name == "nt":
         pytest.skip("POSIX permissions")
-    assert cache.folder().stat().st_mode & 0o077 == 0
+    assert cache.folder(CONFIG.cache_root).stat().st_mode & 0o077 == 0
