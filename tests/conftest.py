@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import redis
+
+from checks import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -175,18 +181,146 @@ def tree_digest(folder: Path) -> dict[str, str]:
     return out
 
 
+# What the learner sets; a test starts from an environment without them (the session's caches stay).
+LEARNER_ENV = {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE", "BRIDGE_REPLAY_TTL", "BRIDGE_REDACT",
+               "BRIDGE_CHECKS", "BRIDGE_NO_CACHE", "BRIDGE_POLL_SECONDS", "BRIDGE_BUILD_ID", "VIRTUAL_ENV"}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the learner's settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in LEARNER_ENV}
+    env.update(extra)
+    return env
+
+
+def by_id(report) -> dict:
+    """A report's results by check id."""
+    return {r.id: r for r in report.results}
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE"}}
+    full_env = clean_env()
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "checks", *args], capture_output=True, text=True,
                           encoding="utf-8", env=full_env, cwd=cwd or ROOT, timeout=120)
 
 
 def build_site(dest: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE"}}
+    full_env = clean_env()
     full_env.update({"NO_MKDOCS_2_WARNING": "1", **(env or {})})
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
                            "-d", str(dest)], capture_output=True, text=True, encoding="utf-8",
                           env=full_env, cwd=ROOT, timeout=300)
+
+
+# Shared by several test modules (test modules never import each other).
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return None
+
+def wait_for(predicate, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    return None
+
+def hit_rate_on(page: str | None) -> str | None:
+    if not page:
+        return None
+    match = re.search(r"hit rate (\d+\.\d)% \(([\d,]+) hits of ([\d,]+) lookups\)", page)
+    return match.group(0) if match else None
+
+class SilentServer:
+    """Accepts TCP connections and never answers: a hung Redis."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.conns: list[socket.socket] = []
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        self._stop = True
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+def make_cluster(redis_factory, n: int = 3):
+    nodes = [redis_factory(cluster=True) for _ in range(n)]
+    per = 16384 // n
+    for i, node in enumerate(nodes):
+        end = 16383 if i == n - 1 else (i + 1) * per - 1
+        with node.client() as c:
+            c.execute_command("CLUSTER", "ADDSLOTSRANGE", i * per, end)
+    with nodes[0].client() as c:
+        for node in nodes[1:]:
+            c.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        states = []
+        for node in nodes:
+            with node.client() as c:
+                states.append(c.cluster("INFO")["cluster_state"] == "ok" and len(c.cluster("NODES")) == n)
+        if all(states):
+            return nodes
+        time.sleep(0.2)
+    raise RuntimeError("cluster did not form")
+
+def seed(server) -> None:
+    with server.client() as c:
+        for i in range(40):
+            c.set(f"resp:v1:{i:08x}", "answer")  # short hashes, no TTL
+        for i in range(20):
+            c.set(f"sem:{-4611686018427387904 + i * 7919}", "answer", ex=3600)  # Python-hash()-shaped
+        for i in range(10):
+            c.set(f"emb:v2:{i:064x}", "vector", ex=3600)  # full SHA-256-length keys
+
+CHECK_PAGES = [c.page.rstrip("/") for c in REGISTRY]  # every check's page, from the registry
+
+class Results(HTMLParser):
+    """Collects the data-* attributes of every rendered result and readiness box."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[dict[str, str]] = []
+        self.readiness: list[dict[str, str]] = []
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if "bridge-result" in classes:
+            self.results.append(a)
+        if "bridge-readiness" in classes:
+            self.readiness.append(a)
+        for key in ("src",) if tag in {"script", "img", "iframe"} else ("href",) if tag == "link" else ():
+            if (a.get(key) or "").startswith(("http://", "https://", "//")):
+                self.external.append(a[key])
+
+def parse(site: Path, page: str) -> tuple[Results, str]:
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    parser = Results()
+    parser.feed(html)
+    return parser, html

@@ -10,6 +10,7 @@ import pytest
 
 from checks import Config, run
 from checks import cache
+from conftest import by_id
 
 
 def write_log(folder: Path, misses: int) -> None:
@@ -22,8 +23,8 @@ CONFIG = Config.from_env(validate=False)  # where this test session keeps its ca
 
 
 def hit_rate_and_baseline(folder: Path) -> tuple[float, float]:
-    by_id = {r.id: r for r in run(Config(data_dir=folder, use_redis=False)).results}
-    return by_id["hit_rate"].metrics["hit_rate"], by_id["cost_savings"].metrics["baseline_cost_per_day"]
+    got = by_id(run(Config(data_dir=folder, use_redis=False)))
+    return got["hit_rate"].metrics["hit_rate"], got["cost_savings"].metrics["baseline_cost_per_day"]
 
 
 def test_changed_bytes_are_analysed_again(tmp_path):

@@ -9,11 +9,12 @@ import pytest
 
 from checks import Config, Status, run
 from checks.config import SAMPLE_DIR
+from conftest import by_id
 
 
 def results(folder: Path | None, **kw):
     cfg = Config(data_dir=folder, use_redis=False, **kw)
-    return {r.id: r for r in run(cfg).results}
+    return by_id(run(cfg))
 
 
 def test_sample_data_is_labelled_sample_everywhere_and_never_ready():
@@ -27,13 +28,13 @@ def test_sample_data_is_labelled_sample_everywhere_and_never_ready():
 def test_healthy_learner_folder_passes_and_is_ready(scenario):
     folder = scenario("healthy")
     report = run(Config(data_dir=folder, use_redis=False))
-    by_id = {r.id: r for r in report.results}
+    got = by_id(report)
     assert {r.status for r in report.results} == {Status.PASS}, [r.summary for r in report.results]
     assert not any(r.sample for r in report.results)
-    assert by_id["hit_rate"].metrics["hits"] == 28434
-    assert by_id["hit_rate"].summary.startswith("Reported, not measured")
-    assert by_id["failure_docs"].metrics["documented"] == 5
-    assert by_id["query_diversity"].metrics["recommendation"] == "balanced"
+    assert got["hit_rate"].metrics["hits"] == 28434
+    assert got["hit_rate"].summary.startswith("Reported, not measured")
+    assert got["failure_docs"].metrics["documented"] == 5
+    assert got["query_diversity"].metrics["recommendation"] == "balanced"
     assert report.ready
 
 

@@ -9,24 +9,14 @@ import pytest
 
 from checks import Config, Status, run
 from checks.evidence import collision_odds, key_shape
-from conftest import SCENARIOS, drive
+from conftest import SCENARIOS, by_id, drive, seed
 
 FAILURES = (SCENARIOS / "healthy" / "FAILURES.md").read_text(encoding="utf-8")
 
 
-def seed(server) -> None:
-    with server.client() as c:
-        for i in range(40):
-            c.set(f"resp:v1:{i:08x}", "answer")  # short hashes, no TTL
-        for i in range(20):
-            c.set(f"sem:{-4611686018427387904 + i * 7919}", "answer", ex=3600)  # Python-hash()-shaped
-        for i in range(10):
-            c.set(f"emb:v2:{i:064x}", "vector", ex=3600)  # full SHA-256-length keys
-
-
 def failure_docs(folder, url):
     report = run(Config(data_dir=folder, redis_url=url))
-    return {r.id: r for r in report.results}
+    return by_id(report)
 
 
 def test_findings_sit_beside_the_documented_failures(redis_server, tmp_path):

@@ -3,15 +3,13 @@ then the learner's data folder and Redis switched in, and the numbers following 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, drive, free_port
-from test_serve import fetch, hit_rate_on, wait_for
+from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, wait_for
 
 pytestmark = pytest.mark.site
 
@@ -46,8 +44,7 @@ def test_fresh_clone_to_live_numbers(tmp_path, redis_server, scenario):
     assert readme_command(readme, "Run the tests") == "python scripts/dev.py test"
     assert "scripts/dev.py test" in (clone / ".ci" / "run").read_text(encoding="utf-8")
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE", "VIRTUAL_ENV"}}
+    env = clean_env()
     env.update({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # a newcomer with no Redis running
                 "BRIDGE_POLL_SECONDS": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     port = free_port()

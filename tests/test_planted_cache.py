@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_site
+from conftest import ROOT, build_site, clean_env
 
 NOBODY = 65534
 
@@ -80,7 +80,7 @@ def test_planted_compiled_templates_are_never_loaded(tmp_path, how):
 @pytest.mark.parametrize("how", ["another user", "writable by others"])
 def test_planted_analytics_pickles_are_never_loaded(tmp_path, how):
     def cli(cache_dir: Path) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in {"BRIDGE_DATA", "REDIS_URL", "BRIDGE_NO_CACHE"}}
+        env = clean_env()
         env["BRIDGE_CACHE_DIR"] = str(cache_dir)
         return subprocess.run([sys.executable, "-m", "checks", "--sample", "--json"], capture_output=True,
                               text=True, cwd=ROOT, env=env, timeout=120)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 
 import pytest
@@ -12,7 +10,7 @@ import redis
 
 from checks import Config, Status, run
 from checks.context import Context
-from conftest import drive, free_port, run_cli
+from conftest import SilentServer, drive, free_port, make_cluster, run_cli
 
 
 def hit_rate(url: str, data_dir=None):
@@ -66,36 +64,6 @@ def test_refused_connection_falls_back_to_the_reported_file(tmp_path):
     assert r.status is Status.SKIP and "not reachable" in r.summary
 
 
-class SilentServer:
-    """Accepts TCP connections and never answers: a hung Redis."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.conns: list[socket.socket] = []
-        self._stop = False
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            self.conns.append(conn)
-
-    def close(self) -> None:
-        self._stop = True
-        for c in self.conns:
-            c.close()
-        self.sock.close()
-
-
 @pytest.fixture
 def silent_server():
     server = SilentServer()
@@ -147,28 +115,6 @@ def test_cli_json_reports_seventy_percent(redis_server, tmp_path):
     assert r["metrics"]["hit_rate"] == pytest.approx(0.70) and r["status"] == "pass"
     assert r["value"].startswith("hit rate 70.0%")
     assert out.returncode == 0
-
-
-def make_cluster(redis_factory, n: int = 3):
-    nodes = [redis_factory(cluster=True) for _ in range(n)]
-    per = 16384 // n
-    for i, node in enumerate(nodes):
-        end = 16383 if i == n - 1 else (i + 1) * per - 1
-        with node.client() as c:
-            c.execute_command("CLUSTER", "ADDSLOTSRANGE", i * per, end)
-    with nodes[0].client() as c:
-        for node in nodes[1:]:
-            c.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        states = []
-        for node in nodes:
-            with node.client() as c:
-                states.append(c.cluster("INFO")["cluster_state"] == "ok" and len(c.cluster("NODES")) == n)
-        if all(states):
-            return nodes
-        time.sleep(0.2)
-    raise RuntimeError("cluster did not form")
 
 
 def test_cluster_sums_every_primary(redis_factory):

@@ -8,7 +8,6 @@ percent-decoded, and each piece of it between separators.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +15,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from conftest import ROOT, build_site, free_port
-from test_serve import fetch, wait_for
+from conftest import ROOT, build_site, clean_env, fetch, free_port, wait_for
 
 SECRET = "Hunter2Secret"
 PORT = free_port()  # nothing listens there: Redis is "not reachable", and the masked URL is shown
@@ -54,7 +52,7 @@ def assert_clean(text: str, password: str, where: str) -> None:
 
 
 def env_for(url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"BRIDGE_DATA", "SKIP_REDIS", "BRIDGE_SAMPLE"}}
+    env = clean_env()
     env.update({"REDIS_URL": url, "NO_MKDOCS_2_WARNING": "1", "BRIDGE_POLL_SECONDS": "0"})
     return env
 

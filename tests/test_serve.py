@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, drive, free_port, tree_digest
+from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, tree_digest, wait_for
 
 pytestmark = pytest.mark.site
-
-
-def fetch(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode("utf-8")
-    except OSError:
-        return None
-
-
-def wait_for(predicate, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    return None
-
-
-def hit_rate_on(page: str | None) -> str | None:
-    if not page:
-        return None
-    match = re.search(r"hit rate (\d+\.\d)% \(([\d,]+) hits of ([\d,]+) lookups\)", page)
-    return match.group(0) if match else None
 
 
 @pytest.fixture
 def served(tmp_path, redis_server, scenario):
     folder = scenario("healthy")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"BRIDGE_SAMPLE", "SKIP_REDIS"}}
+    env = clean_env()
     env.update({"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url, "BRIDGE_POLL_SECONDS": "1",
                 "NO_MKDOCS_2_WARNING": "1"})
     proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"),
@@ -77,7 +49,7 @@ def test_traffic_that_does_not_change_the_shown_rate_does_not_rebuild(tmp_path, 
     """Each MkDocs rebuild keeps some memory: a busy Redis must not rebuild the site every poll."""
     folder = scenario("healthy")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"BRIDGE_SAMPLE", "SKIP_REDIS"}}
+    env = clean_env()
     env.update({"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url, "BRIDGE_POLL_SECONDS": "0.5",
                 "NO_MKDOCS_2_WARNING": "1"})
     log = tmp_path / "serve.log"

@@ -7,43 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_site, drive, tree_digest
+from conftest import ROOT, CHECK_PAGES, Results, SilentServer, build_site, drive, parse, seed, tree_digest
 
 pytestmark = pytest.mark.site
-CHECK_PAGES = ["checks/hit-rate", "checks/cost-savings", "checks/failures", "checks/query-diversity"]
-
-
-class Results(HTMLParser):
-    """Collects the data-* attributes of every rendered result and readiness box."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.results: list[dict[str, str]] = []
-        self.readiness: list[dict[str, str]] = []
-        self.external: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        classes = (a.get("class") or "").split()
-        if "bridge-result" in classes:
-            self.results.append(a)
-        if "bridge-readiness" in classes:
-            self.readiness.append(a)
-        for key in ("src",) if tag in {"script", "img", "iframe"} else ("href",) if tag == "link" else ():
-            if (a.get(key) or "").startswith(("http://", "https://", "//")):
-                self.external.append(a[key])
-
-
-def parse(site: Path, page: str) -> tuple[Results, str]:
-    html = (site / page / "index.html").read_text(encoding="utf-8")
-    parser = Results()
-    parser.feed(html)
-    return parser, html
 
 
 def built(tmp_path, env) -> Path:
@@ -157,7 +127,6 @@ def test_bad_data_folder_is_shown_on_the_page_not_a_crash(tmp_path):
 
 
 def test_a_silent_redis_is_asked_once_per_build(tmp_path):
-    from test_redis import SilentServer
 
     server = SilentServer()
     try:
@@ -171,7 +140,6 @@ def test_a_silent_redis_is_asked_once_per_build(tmp_path):
 
 
 def test_failures_page_shows_findings_beside_the_learners_text(redis_server, scenario, tmp_path):
-    from test_evidence import seed
 
     seed(redis_server)
     folder = scenario("healthy")

@@ -12,7 +12,7 @@ from checks import Config, Status, run
 from checks.querylog import BadRecord, to_record
 from checks.queries import Distinct, normalise
 from checks.similarity import replay, set_cosine, trigrams
-from conftest import ROOT, run_cli
+from conftest import ROOT, by_id, run_cli
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "checks" / "schemas"
 # Own prices, so that the expectations can be computed by hand: $1 and $2 per million tokens.
@@ -37,7 +37,7 @@ def req(ts: float, layer: str, query: str = "q", **extra) -> dict:
 
 
 def results(folder: Path, **kw):
-    return {r.id: r for r in run(Config(data_dir=folder, use_redis=False, **kw)).results}
+    return by_id(run(Config(data_dir=folder, use_redis=False, **kw)))
 
 
 def test_cost_to_the_cent_on_a_small_log(tmp_path):
@@ -257,11 +257,11 @@ def test_hand_validation_agrees_with_the_shipped_schema():
 
 def test_the_sample_log_gives_measured_results_for_all_three():
     report = run(Config(sample=True, use_redis=False))
-    by_id = {r.id: r for r in report.results}
-    assert by_id["hit_rate"].source.detail.startswith("query log stubs/query_log.jsonl")
-    assert by_id["cost_savings"].metrics["measured"] is True
-    assert by_id["query_diversity"].metrics["method"] == "replay"
-    assert 0.35 <= by_id["hit_rate"].metrics["hit_rate"] <= 0.45  # roughly the notebook's typical 40%
+    got = by_id(report)
+    assert got["hit_rate"].source.detail.startswith("query log stubs/query_log.jsonl")
+    assert got["cost_savings"].metrics["measured"] is True
+    assert got["query_diversity"].metrics["method"] == "replay"
+    assert 0.35 <= got["hit_rate"].metrics["hit_rate"] <= 0.45  # roughly the notebook's typical 40%
     assert all(r.sample for r in report.results)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import uuid
@@ -11,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from test_site import CHECK_PAGES, parse
+from conftest import CHECK_PAGES, ROOT, clean_env, parse
 
 pytestmark = pytest.mark.site
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -24,8 +22,7 @@ def zensical_build(tmp_path: Path, env: dict, clean: bool = True) -> Path:
     if exe is None:
         pytest.skip("zensical is not installed (pip install -e '.[test]')")
     site = tmp_path / "site"
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE"}}
+    full_env = clean_env()
     full_env.update(env)
     out = run_zensical(site, full_env, clean=clean, exe=exe, capture=True)
     assert out.returncode == 0, out.stdout + out.stderr
