@@ -18,6 +18,7 @@ from .config import Config
 from .errors import InputError
 from .files import find_files, load_json, modified_at, read_text
 from . import cache
+from .memo import Memo
 from .prices import PRICE_FILE, PriceBook
 from .querylog import LOG_FILES
 from .result import Source, SourceKind
@@ -39,8 +40,7 @@ class Context:
             from .redis_stats import RedisProbe  # redis-py: only when Redis is to be asked
 
             self.redis = RedisProbe(config.redis_url, config.redis_display)
-        self._read: dict[tuple[Path, str | None], Any] = {}
-        self._traffic: tuple[str, Any] | None = None
+        self._memo = Memo()
         self._copies: dict[Path, bool] = {}
         self._evidence: dict | None = None
 
@@ -88,46 +88,25 @@ class Context:
 
     def text(self, path: Path) -> str:
         """A text file's content, read once per run however many checks look at it."""
-        key = (path, "#text")
-        if key not in self._read:
-            try:
-                self._read[key] = ("ok", read_text(path))
-            except Exception as exc:
-                self._read[key] = ("err", exc)
-        state, value = self._read[key]
-        if state == "err":
-            raise value
-        return value
+        return self._memo.get(("text", path), lambda: read_text(path))
 
     def json(self, path: Path, schema_name: str | None = None) -> Any:
-        key = (path, schema_name)
-        if key not in self._read:
-            try:
-                self._read[key] = ("ok", load_json(path, schema(schema_name) if schema_name else None))
-            except Exception as exc:  # remembered: the same file is not read twice in a run
-                self._read[key] = ("err", exc)
-        state, value = self._read[key]
-        if state == "err":
-            raise value
-        return value
+        """A JSON file, parsed and validated once per run."""
+        return self._memo.get(("json", path, schema_name),
+                              lambda: load_json(path, schema(schema_name) if schema_name else None))
 
     def log_path(self) -> Path | None:
         paths = find_files(self.folder, LOG_FILES)
         return paths[0] if paths else None
 
     def traffic(self) -> Traffic | None:
-        """The query log, analysed once per run; ``None`` when there is none."""
-        if self._traffic is None:
+        """The query log, analysed once per run; ``None`` when there is none. A broken log is read
+        once and reported by each check that needs it."""
+        def compute() -> Traffic | None:
             path = self.log_path()
-            try:
-                value = None if path is None else self._analyse(path)
-                self._traffic = ("ok", value)
-            except Exception as exc:  # remembered: a broken log is read once, reported by each check
-                self._traffic = ("err", exc)
-        state, value = self._traffic
-        if state == "err":
-            raise value
-        return value
+            return None if path is None else self._analyse(path)
+
+        return self._memo.get("traffic", compute)
 
     def _analyse(self, path: Path) -> Traffic:
         """The log's analysis, with its replay, from the cache when the same bytes were seen before.

@@ -29,6 +29,7 @@ from redis.retry import Retry
 
 from .config import url_secrets
 from .errors import InputError, NotMeasured
+from .memo import Memo
 
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 1.0
@@ -146,8 +147,7 @@ class RedisProbe:
         self.display = display
         self.budget_s = budget_s
         self._deadline: Deadline | None = None
-        self._stats: RedisStats | None = None
-        self._failure: Exception | None = None
+        self._memo = Memo()
         self.clients: list[redis.Redis] = []  # every client opened, closed at the deadline
 
     @property
@@ -167,15 +167,8 @@ class RedisProbe:
         return bounded(fn, self.deadline, self.clients)
 
     def stats(self) -> RedisStats:
-        if self._stats is None and self._failure is None:
-            try:
-                self._stats = self._read()
-            except Exception as exc:  # remembered and re-raised: one attempt per run
-                self._failure = exc
-        if self._failure is not None:
-            raise self._failure
-        assert self._stats is not None
-        return self._stats
+        """The counters, asked once per run: a failure is remembered and raised to every asker."""
+        return self._memo.get("stats", self._read)
 
     def _read(self) -> RedisStats:
         try:

@@ -18,7 +18,8 @@ import pytest
 from conftest import ROOT, SCENARIOS, drive
 from hostile import PEAK_MIB, DelayingProxy, Dribbler, bounded_cli, write
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and rusage are POSIX")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and rusage are POSIX")]
 
 CHECK_IDS = ("hit_rate", "cost_savings", "failure_docs", "query_diversity")
 

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import ROOT, build_site, clean_env
 
+pytestmark = pytest.mark.slow
 NOBODY = 65534
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT, build_site, clean_env, fetch, free_port, wait_for
 
+pytestmark = pytest.mark.slow
 SECRET = "Hunter2Secret"
 PORT = free_port()  # nothing listens there: Redis is "not reachable", and the masked URL is shown
 
