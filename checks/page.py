@@ -35,11 +35,11 @@ CACHED_TEXT = (
 
 
 def _cached_warning() -> str:
-    """Zensical (it marks markdown-exec as its caller) caches pages by source and configuration; a
+    """Zensical (its package is loaded in the process that runs the blocks) caches pages by source and
+    configuration; a
     fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the page says so: the
     warning is cached along with the numbers, so it shows for as long as they might be old."""
-    caller = getattr(sys.modules.get("markdown_exec"), "_caller", "")
-    if caller == "zensical" and not for_build().build_id:
+    if "zensical" in sys.modules and not for_build().build_id:  # Zensical's own package runs this build
         return CACHED_TEXT
     return ""
 

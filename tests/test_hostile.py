@@ -21,9 +21,6 @@ from hostile import PEAK_MIB, DelayingProxy, Dribbler, bounded_cli, write
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and rusage are POSIX")]
 
-CHECK_IDS = ("hit_rate", "cost_savings", "failure_docs", "query_diversity")
-
-
 @pytest.fixture
 def healthy(tmp_path):
     folder = tmp_path / "data"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from checks import REGISTRY
 from conftest import CHECK_PAGES, ROOT, clean_env, parse
 
 pytestmark = pytest.mark.site
@@ -36,8 +37,7 @@ def test_zensical_builds_the_sample_site_with_results(tmp_path):
         parser, html = parse(site, page)
         seen += [(r["data-check"], r["data-sample"]) for r in parser.results]
         assert "sample data" in html
-    assert sorted(seen) == sorted((c, "true") for c in ["hit_rate", "cost_savings", "failure_docs",
-                                                         "query_diversity"])
+    assert sorted(seen) == sorted((c.id, "true") for c in REGISTRY)
     index, _ = parse(site, "")
     assert index.readiness[0]["data-ready"] == "false"
 
