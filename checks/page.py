@@ -35,10 +35,10 @@ CACHED_TEXT = (
 
 
 def _cached_warning() -> str:
-    """Zensical (its package is loaded in the process that runs the blocks) caches pages by source and
-    configuration; a
-    fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the page says so: the
-    warning is cached along with the numbers, so it shows for as long as they might be old."""
+    """Zensical (its package is loaded in the process that runs the blocks) caches pages by source
+    and configuration; a fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the
+    page says so: the warning is cached along with the numbers, so it shows as long as they might
+    be old."""
     if "zensical" in sys.modules and not for_build().build_id:  # Zensical's own package runs this build
         return CACHED_TEXT
     return ""
