@@ -35,11 +35,14 @@ CACHED_TEXT = (
 
 
 def _cached_warning() -> str:
-    """Zensical (its package is loaded in the process that runs the blocks) caches pages by source
-    and configuration; a fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the
-    page says so: the warning is cached along with the numbers, so it shows as long as they might
-    be old."""
-    if "zensical" in sys.modules and not for_build().build_id:  # Zensical's own package runs this build
+    """Zensical (it marks markdown-exec as its caller) caches pages by source and configuration; a
+    fresh BRIDGE_BUILD_ID in the configuration defeats that. Without one, the page says so: the
+    warning is cached along with the numbers, so it shows as long as they might be old.
+
+    ``_caller`` is markdown-exec's own attribute and not public, but it is the one reliable sign:
+    Material for MkDocs imports the zensical package too, so its presence says nothing."""
+    caller = getattr(sys.modules.get("markdown_exec"), "_caller", "")
+    if caller == "zensical" and not for_build().build_id:
         return CACHED_TEXT
     return ""
 
