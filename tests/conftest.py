@@ -324,3 +324,13 @@ def parse(site: Path, page: str) -> tuple[Results, str]:
     parser = Results()
     parser.feed(html)
     return parser, html
+
+
+def stop(proc: subprocess.Popen, seconds: float = 15) -> None:
+    """Stop a server the test started: SIGTERM, then SIGKILL if it lingers; always reaped."""
+    proc.terminate()
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

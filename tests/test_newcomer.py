@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, wait_for
+from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, stop, wait_for
 
 pytestmark = pytest.mark.site
 
@@ -23,15 +23,6 @@ def readme_command(readme: str, label: str) -> str:
 def serve(clone, args: list[str], port: int, env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "scripts/dev.py", *args, "-a", f"127.0.0.1:{port}"], cwd=clone,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def test_fresh_clone_to_live_numbers(tmp_path, redis_server, scenario):

@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from conftest import ROOT, build_site, clean_env, fetch, free_port, wait_for
+from conftest import ROOT, build_site, clean_env, fetch, free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
 SECRET = "Hunter2Secret"
@@ -104,12 +104,7 @@ def test_the_serve_log_never_shows_the_password(tmp_path, name, url, usable, pas
             assert page is not None and "***" in page
             assert_clean(page, password, "the served page")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     text = Path(log).read_text(encoding="utf-8", errors="replace")
     assert "Serving on" in text or "Building documentation" in text, text[-2000:]
     assert_clean(text, password, "the serve log")

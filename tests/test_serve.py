@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, tree_digest, wait_for
+from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, stop, tree_digest, wait_for
 
 pytestmark = pytest.mark.site
 
@@ -26,11 +26,7 @@ def served(tmp_path, redis_server, scenario):
     try:
         yield f"http://127.0.0.1:{port}/checks/hit-rate/", folder
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_new_traffic_shows_without_touching_a_file(served, redis_server):
@@ -72,8 +68,4 @@ def test_traffic_that_does_not_change_the_shown_rate_does_not_rebuild(tmp_path, 
             assert changed == "hit rate 34.0% (106 hits of 312 lookups)"
             assert log.read_text(encoding="utf-8").count("Building documentation") > builds
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
