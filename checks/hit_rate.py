@@ -58,13 +58,10 @@ def _pct(x: float) -> str:
 
 def shown(hits: int, misses: int) -> tuple[str, str]:
     """(verdict, rate as shown) for these counters: what decides whether a served page must change."""
-    total = hits + misses
-    if total == 0:
-        return ("skip", "")
-    rate = hits / total
-    low, _ = wilson_interval(hits, total)
-    verdict = "few" if total < MIN_LOOKUPS else "low" if rate < BAR else "unsure" if low < BAR else "pass"
-    return (verdict, _pct(rate))
+    result = _judge(hits, misses, Source(SourceKind.REDIS, ""), [])  # the page's own verdict, not a copy of it
+    rate = result.metrics["hit_rate"]
+    # Status and hint tell the verdicts apart (too few lookups, below the bar, not yet sure, pass).
+    return (f"{result.status.value}: {result.hint}", "" if rate is None else _pct(rate))
 
 
 def _judge(hits: int, misses: int, source: Source, details: list[str], label: str = "") -> Result:

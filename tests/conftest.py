@@ -334,3 +334,10 @@ def stop(proc: subprocess.Popen, seconds: float = 15) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def serve_site(port: int, env: dict, output=subprocess.DEVNULL) -> subprocess.Popen:
+    """``mkdocs serve`` of this project on a loopback port; stop it with ``stop``."""
+    return subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"), "-a",
+                             f"127.0.0.1:{port}"], cwd=ROOT, env={"NO_MKDOCS_2_WARNING": "1", **env},
+                            stdout=output, stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else output)

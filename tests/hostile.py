@@ -72,12 +72,10 @@ def bounded_cli(*args: str, env: dict | None = None, timeout: float = HARD_TIMEO
     return Outcome(out.returncode, out.stdout.decode("utf-8", "replace"), stderr, seconds, peak)
 
 
-class DelayingProxy:
-    """A TCP proxy in front of a real Redis that holds every reply for ``delay`` seconds."""
+class _Listener:
+    """A loopback TCP server that hands each connection to ``handle`` in a thread of its own."""
 
-    def __init__(self, upstream_port: int, delay: float) -> None:
-        self.upstream_port = upstream_port
-        self.delay = delay
+    def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
@@ -88,12 +86,31 @@ class DelayingProxy:
     def _accept(self) -> None:
         while not self.closed:
             try:
-                client, _ = self.sock.accept()
+                conn, _ = self.sock.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            threading.Thread(target=self._pipe, args=(client, upstream, 0.0), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, self.delay), daemon=True).start()
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.closed = True
+        self.sock.close()
+
+
+class DelayingProxy(_Listener):
+    """A TCP proxy in front of a real Redis that holds every reply for ``delay`` seconds."""
+
+    def __init__(self, upstream_port: int, delay: float) -> None:
+        self.upstream_port = upstream_port
+        self.delay = delay
+        super().__init__()
+
+    def handle(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        threading.Thread(target=self._pipe, args=(client, upstream, 0.0), daemon=True).start()
+        self._pipe(upstream, client, self.delay)
 
     @staticmethod
     def _pipe(src: socket.socket, dst: socket.socket, delay: float) -> None:
@@ -113,32 +130,15 @@ class DelayingProxy:
                 except OSError:
                     pass
 
-    def close(self) -> None:
-        self.closed = True
-        self.sock.close()
 
-
-class Dribbler:
+class Dribbler(_Listener):
     """Answers every request with the start of a reply, then one byte every ``interval`` seconds."""
 
     def __init__(self, interval: float = 0.5) -> None:
         self.interval = interval
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._dribble, args=(conn,), daemon=True).start()
-
-    def _dribble(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:
         try:
             conn.recv(65536)
             for byte in b"$100000\r\n" + b"x" * 100000:
@@ -150,10 +150,6 @@ class Dribbler:
             pass
         finally:
             conn.close()
-
-    def close(self) -> None:
-        self.closed = True
-        self.sock.close()
 
 
 def write(folder: Path, name: str, data: str | bytes) -> Path:

@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from conftest import ROOT, build_site, clean_env, fetch, free_port, stop, wait_for
+from conftest import ROOT, build_site, clean_env, fetch, free_port, serve_site, stop, wait_for
 
 pytestmark = pytest.mark.slow
 SECRET = "Hunter2Secret"
@@ -97,8 +97,7 @@ def test_the_serve_log_never_shows_the_password(tmp_path, name, url, usable, pas
     env = env_for(url)
     env["BRIDGE_POLL_SECONDS"] = "1"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"), "-a",
-                                 f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        proc = serve_site(port, env, fh)
         try:
             page = wait_for(lambda: fetch(f"http://127.0.0.1:{port}/checks/hit-rate/"), 120)
             assert page is not None and "***" in page

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT, clean_env, drive, fetch, free_port, hit_rate_on, stop, tree_digest, wait_for
+from conftest import clean_env, drive, fetch, free_port, hit_rate_on, serve_site, stop, tree_digest, wait_for
 
 pytestmark = pytest.mark.site
 
@@ -17,12 +15,7 @@ pytestmark = pytest.mark.site
 def served(tmp_path, redis_server, scenario):
     folder = scenario("healthy")
     port = free_port()
-    env = clean_env()
-    env.update({"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url, "BRIDGE_POLL_SECONDS": "1",
-                "NO_MKDOCS_2_WARNING": "1"})
-    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"),
-                             "-a", f"127.0.0.1:{port}"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = serve_site(port, clean_env(BRIDGE_DATA=str(folder), REDIS_URL=redis_server.url, BRIDGE_POLL_SECONDS="1"))
     try:
         yield f"http://127.0.0.1:{port}/checks/hit-rate/", folder
     finally:
@@ -45,15 +38,12 @@ def test_traffic_that_does_not_change_the_shown_rate_does_not_rebuild(tmp_path, 
     """Each MkDocs rebuild keeps some memory: a busy Redis must not rebuild the site every poll."""
     folder = scenario("healthy")
     port = free_port()
-    env = clean_env()
-    env.update({"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url, "BRIDGE_POLL_SECONDS": "0.5",
-                "NO_MKDOCS_2_WARNING": "1"})
+    env = clean_env(BRIDGE_DATA=str(folder), REDIS_URL=redis_server.url, BRIDGE_POLL_SECONDS="0.5")
     log = tmp_path / "serve.log"
     drive(redis_server, hits=100, misses=100)
     url = f"http://127.0.0.1:{port}/checks/hit-rate/"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"),
-                                 "-a", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        proc = serve_site(port, env, fh)
         try:
             assert wait_for(lambda: hit_rate_on(fetch(url)), 60) == "hit rate 50.0% (100 hits of 200 lookups)"
             time.sleep(1.5)
