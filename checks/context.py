@@ -124,7 +124,10 @@ class Context:
             prices_digest = cache.file_digest(prices_path)
         except InputError as exc:
             prices_digest = "unreadable:" + exc.message
-        name = cache.key(cache.file_digest(path), path.suffix.lower(), prices_digest, repr(ttl))
+        from . import embedding
+
+        backend = embedding.unavailable() or embedding.model_digest()
+        name = cache.key(cache.file_digest(path), path.suffix.lower(), prices_digest, repr(ttl), backend)
         cached = cache.load(self.config, name)
         if isinstance(cached, Traffic):
             cached.path = path  # the same bytes may sit elsewhere now
@@ -137,9 +140,13 @@ class Context:
         traffic = analyse(path, prices)
         traffic.price_error = price_error
         if traffic.queries.ids:
-            traffic.replay(ttl)
+            traffic.replay(ttl, self.vector_cache())
         cache.save(self.config, name, traffic)
         return traffic
+
+    def vector_cache(self) -> Path | None:
+        """Where query vectors are kept between runs: the private cache folder, when the cache is on."""
+        return cache.private_folder(self.config.cache_root, "vectors") if self.config.use_cache else None
 
     def log_source(self, traffic: Traffic) -> Source:
         when = None

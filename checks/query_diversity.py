@@ -16,7 +16,8 @@ from .context import Context
 from .errors import InputError, NotMeasured
 from .files import find_files, read_text
 from .result import Result, Status
-from .queries import normalise
+from .queries import Distinct, Replay, normalise
+from .result import Source
 from .traffic import Traffic
 
 ID = "query_diversity"
@@ -49,7 +50,7 @@ def recommend(diversity: float) -> str:
     return "balanced"
 
 
-def _from_csv(ctx: Context, path) -> tuple[float, dict, list[str]]:
+def _from_csv(ctx: Context, path) -> tuple[float, dict, list[str]] | Result:
     text = read_text(path)
     name = ctx.describe(path)
     reader = csv.DictReader(io.StringIO(text))
@@ -60,17 +61,17 @@ def _from_csv(ctx: Context, path) -> tuple[float, dict, list[str]]:
                              f"found {', '.join(columns)[:200] or 'no header'}",
                              "See the data formats page for the CSV columns.")
         reader.fieldnames = columns
-        return _csv_rows(reader, columns, name)
+        return _csv_rows(ctx, path, reader, columns, name)
     except csv.Error as exc:
         raise InputError(f"{name}, line {reader.line_num}: not a readable CSV file ({exc})",
                          "One query per row under a 'query' header; a query holding a comma goes in double "
                          "quotes.") from None
 
 
-def _csv_rows(reader: csv.DictReader, columns: list[str], name: str) -> tuple[float, dict, list[str]]:
+def _csv_rows(ctx: Context, path, reader: csv.DictReader, columns: list[str],
+              name: str) -> tuple[float, dict, list[str]] | Result:
     scores: list[float] = []
-    seen: set[str] = set()
-    total = repeats = 0
+    queries = Distinct()
     for row in reader:
         lineno = reader.line_num
         if "diversity_score" in columns:
@@ -83,45 +84,63 @@ def _csv_rows(reader: csv.DictReader, columns: list[str], name: str) -> tuple[fl
                 raise InputError(f"{name}, line {lineno}: diversity_score {score} is outside 0–1")
             scores.append(score)
         else:
-            query = normalise(row.get("query") or "")
-            if not query:
+            query = row.get("query") or ""
+            if not normalise(query):
                 continue
-            total += 1
-            if query in seen:
-                repeats += 1
-            seen.add(query)
+            queries.add(float(len(queries.ids)), query)  # rows in order: one request each
     if scores:
         diversity = sum(scores) / len(scores)
         return diversity, {"total_queries": len(scores), "method": "mean of diversity_score rows"}, []
-    if total == 0:
+    if not queries.ids:
         raise InputError(f"{name}: no queries in the file", "Add one query per row under a 'query' header.")
-    diversity = 1 - repeats / total
-    note = ("Counted from exact repeats only (after normalising case and punctuation): paraphrases "
-            "count as new queries, so this over-states diversity.")
-    return diversity, {"total_queries": total, "unique_patterns": total - repeats,
-                       "method": "exact repeats"}, [note]
+    from .similarity import replay
+
+    rp = replay(queries, None, vector_cache=ctx.vector_cache())
+    note = "Each row is one request, in file order; the CSV has no times, so no entry expires."
+    return _from_replay(ctx, rp, ctx.file_source(path), extra_details=[note])
 
 
 TEXT_CAVEAT = (
-    "Similarity here is the built-in text similarity (cosine over character 3-grams), not embeddings. "
-    "It sees shared spelling, not shared meaning: on public labelled paraphrase data, this kind of "
-    "measure at 0.80 finds only about a third of true paraphrase hits and under-counts the hit rate a "
-    "semantic cache would reach by 14–24 points. Read the diversity as an upper bound; add your "
-    "embedding model's vectors to the log (the embedding field) for the real figure."
+    "The embedding model could not run, so similarity here is the fallback text similarity (cosine over "
+    "character 3-grams). It sees shared spelling, not shared meaning, and it errs in both directions: "
+    "paraphrases that share few words score low (diversity over-stated), and queries that differ only in "
+    "an id or a number score high (diversity under-stated). Do not choose your M2.2 focus from it: run the "
+    "README's set-up so the embedding model is installed, or add your own vectors to the log."
+)
+EMBEDDING_NOTE = (
+    "Similarity is the cosine between sentence embeddings of the query text, from the static model shipped "
+    "with the checks (distilled from all-MiniLM-L6-v2), at its calibrated threshold of {threshold:.2f}. "
+    "Its accuracy, measured on public labelled paraphrase data, is on the query-diversity page; your own "
+    "semantic cache's embedding model and threshold may differ, and its vectors in the log (the embedding "
+    "field) are used in preference when every query has one."
 )
 VECTOR_NOTE = ("Similarity is the cosine between the vectors your embedding model wrote into the log: the scale "
                "your semantic cache's threshold is set on.")
 
 
+def similarity_label(mode: str) -> str:
+    if mode == "embedding":
+        from .embedding import label
+
+        return label()
+    return mode
+
+
 def _from_traffic(ctx: Context, t: Traffic) -> Result:
-    rp = t.replay(ctx.config.replay_ttl_s)
+    rp = t.replay(ctx.config.replay_ttl_s, ctx.vector_cache())
+    skipped = (t.stats.bad, t.stats.lines, t.stats.problems or []) if t.stats.bad else None
+    return _from_replay(ctx, rp, ctx.log_source(t), skipped)
+
+
+def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, int, list[str]] | None = None,
+                 extra_details: list[str] | None = None) -> Result:
     diversity = rp.diversity_score
     rec = recommend(diversity)
     headline, reason = RECOMMENDATIONS[rec]
-    scale = "embedding cosine" if rp.mode == "vectors" else "text similarity"
+    scale = {"vectors": "your embedding cosine", "embedding": "embedding similarity"}.get(rp.mode, "text similarity")
     groups = [{"query": None if ctx.config.redact else text, "count": n} for text, n in rp.top_groups]
     metrics = {
-        "diversity_score": diversity, "recommendation": rec, "method": "replay", "similarity": rp.mode,
+        "diversity_score": diversity, "recommendation": rec, "method": "replay", "similarity": similarity_label(rp.mode),
         "default_threshold": rp.default_threshold, "answered_by_threshold": {f"{k:.2f}": v for k, v in rp.answered.items()},
         "exact_repeat_share": rp.exact_repeat_share, "total_queries": rp.requests, "unique_patterns": rp.distinct,
         "similarity_distribution": rp.buckets, "distribution_sample": rp.buckets_sampled,
@@ -139,24 +158,31 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
         + ", ".join(f"{k}: {rp.buckets[k]:.1%}" for k in BUCKETS)
         + (f" (the split below 70% estimated from a uniform sample of {rp.buckets_sampled:,} queries)"
            if rp.buckets_sampled else "") + ".",
-        VECTOR_NOTE if rp.mode == "vectors" else TEXT_CAVEAT,
+        {"vectors": VECTOR_NOTE, "embedding": EMBEDDING_NOTE.format(threshold=rp.default_threshold)}
+        .get(rp.mode, TEXT_CAVEAT),
         *rp.notes,
+        *(extra_details or []),
     ]
     if groups:
         details.append("Most repeated queries: " + "; ".join(
             (f"query #{i} (text hidden)" if g["query"] is None else f"“{g['query']}”") + f" ×{g['count']:,}"
             for i, g in enumerate(groups, 1)))
     value = f"diversity {diversity:.1%} → {rec.replace('_', ' ')}"
-    source = ctx.log_source(t)
     if rp.requests < MIN_QUERIES:
         return Result(Status.WARN,
                       f"Diversity {diversity:.1%} from only {rp.requests} queries is a weak guide. {headline}",
                       source, f"Replay at least {MIN_QUERIES} real queries before choosing your M2.2 focus.",
                       value, metrics, tuple(details))
-    if t.stats.bad:
-        details.extend(t.stats.problems or [])
+    if rp.mode == "text":
         return Result(Status.WARN,
-                      f"Diversity {diversity:.1%}, but {t.stats.bad:,} of {t.stats.lines:,} log lines were skipped. "
+                      f"Diversity {diversity:.1%} from the fallback text similarity, which can err either way. "
+                      f"{headline}", source, "Install the embedding model (the README's set-up) and run again.",
+                      value, metrics, tuple(details))
+    if skipped:
+        bad, lines, problems = skipped
+        details.extend(problems)
+        return Result(Status.WARN,
+                      f"Diversity {diversity:.1%}, but {bad:,} of {lines:,} log lines were skipped. "
                       f"{headline}", source, "Fix or remove the lines named below so that every request counts.",
                       value, metrics, tuple(details))
     return Result(Status.PASS,
@@ -184,11 +210,15 @@ def check(ctx: Context) -> Result:
         diversity = float(data.get("diversity_score", data.get("average_diversity")))
         extra = {k: data[k] for k in ("total_queries", "unique_patterns", "similarity_distribution") if k in data}
         extra["method"] = "reported summary"
+        details.append("Read as reported in the file: not measured by these checks.")
         measured_at = data.get("measured_at")
         _consistency(ctx.describe(path), diversity, data, details)
     else:
         path = csv_paths[0]
-        diversity, extra, details = _from_csv(ctx, path)
+        outcome = _from_csv(ctx, path)
+        if isinstance(outcome, Result):
+            return outcome
+        diversity, extra, details = outcome
         measured_at = None
     source = ctx.file_source(path, measured_at)
     rec = recommend(diversity)

@@ -24,6 +24,7 @@ import math
 import random
 from array import array
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,7 +49,8 @@ LSH_MIN_ESTIMATE = 0.5
 _COL_BITS = 24
 _COLS = 1 << _COL_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-MAX_VECTOR_QUERIES = 50_000  # distinct vectors compared all-against-all; more fall back to text
+EXACT_LIMIT = 20_000  # distinct vectors compared all-against-all; more go through sketches
+ANN_TABLES, ANN_WINDOW = 32, 16
 
 def trigrams(norm: str) -> set[str]:
     padded = f" {norm} "
@@ -249,12 +251,16 @@ def _best_earlier_text(matrix, sample: list[int], window: int, budget: int) -> l
     return out
 
 
-def _neighbours_vectors(vectors: list[np.ndarray], floor: float) -> tuple[Pairs, list[float]]:
-    """Every pair with cosine >= floor, exactly; and each row's best cosine with a row before it."""
-    mat = np.vstack(vectors).astype(np.float32)
+def _unit(vectors) -> np.ndarray:
+    mat = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(mat, axis=1, keepdims=True)
-    mat = mat / np.where(norms == 0, 1, norms)
+    return mat / np.where(norms == 0, 1, norms)
+
+
+def _neighbours_exact(mat: np.ndarray, floor: float) -> tuple[Pairs, list[float]]:
+    """Every pair with cosine >= floor, exactly; and each row's best cosine with a row before it."""
     n = len(mat)
+    mat = np.asarray(mat, dtype=np.float32)
     best = [0.0] * n
     xs, ys, ss = [], [], []
     block = 1024
@@ -271,6 +277,77 @@ def _neighbours_vectors(vectors: list[np.ndarray], floor: float) -> tuple[Pairs,
         ss.append(sims[r, c].astype(np.float32))
     best[0] = 0.0
     return (np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)), best
+
+
+def _sketch(mat: np.ndarray, centre: np.ndarray, bits: int, rng) -> np.ndarray:
+    """Random-hyperplane signs of the centred rows, packed into uint64 words (n x bits/64)."""
+    planes = rng.standard_normal((mat.shape[1], bits)).astype(np.float32)
+    out = np.empty((len(mat), bits // 64), dtype=np.uint64)
+    weights = (np.uint64(1) << np.arange(64, dtype=np.uint64))
+    for lo in range(0, len(mat), 65_536):
+        signs = ((mat[lo:lo + 65_536].astype(np.float32) - centre) @ planes) > 0
+        out[lo:lo + 65_536] = (signs.reshape(len(signs), bits // 64, 64).astype(np.uint64) * weights).sum(axis=2)
+    return out
+
+
+def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
+    """Pairs with cosine >= floor among many rows: sorted random-hyperplane sketches propose, the exact
+    cosine decides.
+
+    Each of ``ANN_TABLES`` tables sorts the rows by a 32-bit sketch of fresh hyperplanes (through the
+    rows' centroid: a static model's vectors share a common direction) and pairs every row with the
+    ``ANN_WINDOW`` rows after it. A 128-bit sketch estimates each proposed pair's angle; pairs far
+    below the floor are dropped, and the rest are verified with the exact cosine, so no pair below the
+    floor is ever accepted. ``benchmarks/querylog.py`` measures its recall against the exact search.
+    """
+    n = len(mat)
+    rng = np.random.default_rng(seed)
+    centre = mat[: min(n, 100_000)].astype(np.float32).mean(axis=0)
+    est = _sketch(mat, centre, 128, rng)
+    # The centred angle of a pair at the floor is wider than its raw angle: filter generously.
+    min_agree = 0.62
+    kept: list[np.ndarray] = []
+    for _ in range(ANN_TABLES):
+        keys = _sketch(mat, centre, 64, rng)[:, 0] >> np.uint64(32)
+        order = np.argsort(keys, kind="stable")
+        del keys
+        codes = []
+        for lag in range(1, ANN_WINDOW + 1):
+            i, j = order[:-lag], order[lag:]
+            agree = 1.0 - (np.bitwise_count(est[i] ^ est[j]).sum(axis=1) / 128.0)
+            good = agree >= min_agree
+            a, b = i[good], j[good]
+            codes.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+        kept.append(_sorted_unique(np.concatenate(codes)))
+    codes = _sorted_unique(np.concatenate(kept)) if kept else np.empty(0, dtype=np.int64)
+    xs, ys, ss = [], [], []
+    for lo in range(0, codes.size, 500_000):
+        part = codes[lo:lo + 500_000]
+        i, j = part // n, part % n
+        sims = np.einsum("ij,ij->i", mat[i].astype(np.float32), mat[j].astype(np.float32))
+        keep = sims >= floor - 1e-6
+        xs.append(i[keep])
+        ys.append(j[keep])
+        ss.append(sims[keep].astype(np.float32))
+    if not xs:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+
+
+def _best_earlier_dense(mat: np.ndarray, sample: list[int], window: int) -> list[float]:
+    """For each sampled row, its best cosine against the ``window`` rows before it, exactly."""
+    out: list[float] = []
+    for start in range(0, len(sample), 256):
+        rows = np.asarray(sample[start:start + 256], dtype=np.int64)
+        lo, hi = max(0, int(rows[0]) - window), int(rows[-1])
+        if hi <= lo:
+            out.extend([0.0] * rows.size)
+            continue
+        sims = mat[rows].astype(np.float32) @ mat[lo:hi].astype(np.float32).T
+        earlier = np.arange(lo, hi)[None, :]
+        sims[(earlier >= rows[:, None]) | (earlier < rows[:, None] - window)] = 0.0
+        out.extend(np.maximum(sims.max(axis=1), 0.0).tolist())
+    return out
 
 
 @dataclass
@@ -329,7 +406,22 @@ def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold
     return answered
 
 
-def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0) -> Replay:
+def _mode(distinct: Distinct, notes: list[str]) -> tuple[str, float]:
+    """Which similarity the replay uses, and its default threshold: the learner's own vectors, the
+    shipped embedding model, or (when that cannot run) the 3-gram text similarity."""
+    if distinct.vectors and len(distinct.vectors) == len(distinct.norms):
+        return "vectors", DEFAULT_THRESHOLD["vectors"]
+    from . import embedding
+
+    why = embedding.unavailable()
+    if why is None:
+        return "embedding", embedding.DEFAULT_THRESHOLD
+    notes.append(f"The embedding model could not run ({why}): the built-in text similarity was used instead.")
+    return "text", DEFAULT_THRESHOLD["text"]
+
+
+def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
+           vector_cache: Path | None = None) -> Replay:
     notes: list[str] = []
     n_req, n_dist = len(distinct.ids), len(distinct.norms)
     order = np.argsort(np.frombuffer(distinct.ts, dtype=np.float64), kind="stable")
@@ -346,36 +438,45 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0) -> Rep
             seen[d] = True
             firsts.append(d)
 
-    use_vectors = bool(distinct.vectors) and len(distinct.vectors) == n_dist
-    if use_vectors and n_dist > MAX_VECTOR_QUERIES:
-        notes.append(f"{n_dist:,} distinct queries carry vectors, more than the {MAX_VECTOR_QUERIES:,} compared "
-                     "all-against-all here: the built-in text similarity was used instead.")
-        use_vectors = False
-    mode = "vectors" if use_vectors else "text"
-    if use_vectors:
-        pairs, best = _neighbours_vectors([distinct.vectors[d] for d in firsts], NEIGHBOUR_FLOOR)
-    else:
+    mode, default = _mode(distinct, notes)
+    if mode == "text":
         matrix = trigram_matrix([distinct.norms[d] for d in firsts])
         pairs = _neighbours_text(matrix, NEIGHBOUR_FLOOR, seed)
+        best = None
+    else:
+        if mode == "vectors":
+            mat = _unit(np.vstack([distinct.vectors[d] for d in firsts]))
+        else:
+            from . import embedding
+
+            mat = embedding.embed([distinct.norms[d] for d in firsts], vector_cache).astype(np.float16)
+        floor = min(NEIGHBOUR_FLOOR, default)
+        if len(firsts) <= EXACT_LIMIT:
+            pairs, best = _neighbours_exact(mat, floor)
+        else:
+            pairs, best = _neighbours_ann(mat, floor, seed), None
+            notes.append(f"{len(firsts):,} distinct queries: similar pairs were found with random-hyperplane "
+                         "sketches and verified exactly (see the data-formats page for the measured recall).")
     neighbours = neighbour_table(n_dist, pairs, np.asarray(firsts, dtype=np.int64))
     del pairs
 
     sequence = order.tolist()
     answered = {t: _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s) / n_req
-                for t in THRESHOLDS}
-    default = DEFAULT_THRESHOLD[mode]
+                for t in sorted({*THRESHOLDS, default})}
 
     # Each request's similarity to its most similar earlier request: 1.0 for a repeat.
     pool = list(range(n_dist))
     if n_dist > SAMPLE_LIMIT:
         pool = sorted(random.Random(seed).sample(pool, SAMPLE_LIMIT))
-    if use_vectors:
+    if best is not None:
         scores = [best[r] for r in pool]
+    elif mode != "text":
+        scores = _best_earlier_dense(mat, pool, EARLIER_WINDOW)
     else:
         scores = _best_earlier_text(matrix, pool, EARLIER_WINDOW, SAMPLE_BUDGET)
-        if n_dist > EARLIER_WINDOW:
-            notes.append(f"For the similarity distribution, each query was compared with the "
-                         f"{EARLIER_WINDOW:,} distinct queries before it.")
+    if best is None and n_dist > EARLIER_WINDOW:
+        notes.append(f"For the similarity distribution, each query was compared with the "
+                     f"{EARLIER_WINDOW:,} distinct queries before it.")
     measured = len(scores)
     shares = [sum(1 for s in scores if s < 0.30) / measured,
               sum(1 for s in scores if 0.30 <= s < 0.70) / measured,

@@ -97,11 +97,11 @@ class Traffic:
                 "cost_per_miss": miss_total / misses if misses else None,
                 "estimated": self.llm_unknown_full + self.emb_unknown_full}
 
-    def replay(self, ttl_s: float | None = None) -> Replay:
+    def replay(self, ttl_s: float | None = None, vector_cache: Path | None = None) -> Replay:
         if self._replay is None or self._replay.ttl_s != ttl_s:
             from .similarity import replay  # numpy and scipy: only when a replay is computed
 
-            self._replay = replay(self.queries, ttl_s)
+            self._replay = replay(self.queries, ttl_s, vector_cache=vector_cache)
         return self._replay
 
 

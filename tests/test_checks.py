@@ -173,14 +173,35 @@ def test_diversity_thresholds(tmp_path, score, rec):
     assert r.status is Status.PASS and r.metrics["recommendation"] == rec
 
 
-def test_diversity_from_raw_queries_counts_exact_repeats(tmp_path):
+def test_diversity_from_raw_queries_is_the_replay(tmp_path):
     rows = ["How do I reset my password?", "how do I reset my  password", "What is the premium plan?"] * 40
     write(tmp_path, "query_diversity.csv", "query\n" + "\n".join(f'"{q}"' for q in rows) + "\n")
     r = results(tmp_path)["query_diversity"]
-    # 120 queries, 2 distinct after normalisation: 118 repeats.
+    # 120 queries, 2 distinct after normalisation, unlike each other: the replay answers 118.
+    assert r.metrics["method"] == "replay"
+    assert r.metrics["similarity"] == "embedding:minilm-static"
     assert r.metrics["diversity_score"] == pytest.approx(2 / 120)
     assert r.metrics["recommendation"] == "semantic_cache_tuning"
-    assert any("over-states" in d for d in r.details)
+
+
+def test_csv_and_log_of_the_same_queries_give_the_same_diversity(tmp_path):
+    """One definition of diversity: the same queries in the same order through a CSV or a log."""
+    import json
+
+    topics = ["How do I reset my password?", "I forgot my password, how can I change it?",
+              "What does the Pro plan include?", "Which features come with the Pro subscription?",
+              "How do I export my data to CSV?", "Why am I getting HTTP 429 from the API?"]
+    rows = [topics[(i * 7) % len(topics)] if i % 3 else f"One-off question number {i} about invoices" for i in range(150)]
+    csv_dir, log_dir = tmp_path / "csv", tmp_path / "log"
+    csv_dir.mkdir()
+    log_dir.mkdir()
+    write(csv_dir, "query_diversity.csv", "query\n" + "\n".join(f'"{q}"' for q in rows) + "\n")
+    write(log_dir, "query_log.jsonl", "".join(json.dumps({"ts": 1_800_000_000 + i, "query": q}) + "\n"
+                                                for i, q in enumerate(rows)))
+    a = results(csv_dir)["query_diversity"].metrics
+    b = results(log_dir)["query_diversity"].metrics
+    assert a["diversity_score"] == pytest.approx(b["diversity_score"])
+    assert a["similarity"] == b["similarity"] == "embedding:minilm-static"
 
 
 def test_diversity_csv_errors_name_the_line(tmp_path):
