@@ -107,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                "sets up: .venv/bin/python -m checks on macOS and Linux, .venv\\Scripts\\python -m checks on "
                "Windows.\n", sys.stderr)
         return 2
+    if sys.stderr is not None and sys.stderr.isatty():
+        from . import embedding
+
+        embedding.PROGRESS = embedding.terminal_progress  # shown once embedding has taken over 2 s
     try:
         config = Config.from_env(validate=False, data_dir=args.data, redis_url=args.redis,
                                  use_redis=False if args.no_redis else None,

@@ -40,6 +40,35 @@ def _money(x: float) -> str:
     return f"${x:,.2f}"
 
 
+def _cents(x: float) -> float:
+    return round(x, 2)
+
+
+def money_lines(baseline: float, current: float, running: float | None = None) -> list[str]:
+    """Baseline, current and saved per day and per month, each sum reproducible from the figures shown:
+    the saving shown is the difference of the amounts shown, not a separately rounded number."""
+    lines = []
+    b_day, c_day = _cents(baseline), _cents(current)
+    b_mon, c_mon = _cents(baseline * DAYS_PER_MONTH), _cents(current * DAYS_PER_MONTH)
+    lines.append(f"Baseline (no cache): {_money(b_day)}/day = {_money(b_mon)}/month")
+    lines.append(f"With the cache: {_money(c_day)}/day = {_money(c_mon)}/month")
+    lines.append(f"Saved before running costs (gross): {_money(b_day - c_day)}/day = {_money(b_mon - c_mon)}/month")
+    if running is not None:
+        r_day, r_mon = _cents(running), _cents(running * DAYS_PER_MONTH)
+        lines.append(f"The cache's running costs: {_money(r_day)}/day = {_money(r_mon)}/month")
+        lines.append(f"Saved after running costs (net): {_money(b_day - c_day - r_day)}/day = "
+                     f"{_money(b_mon - c_mon - r_mon)}/month")
+    return lines
+
+
+def example_line(ex: dict[str, float]) -> str:
+    """The worked example, with each figure shown at a precision that reproduces the product."""
+    q, rate, per = round(ex["queries_per_day"]), round(ex["miss_rate"], 3), round(ex["cost_per_miss"], 5)
+    daily = _cents(q * rate * per)
+    return (f"Worked example with your numbers: {q:,} queries/day × {rate:.1%} misses × ${per:.5f} per miss = "
+            f"{_money(daily)}/day = {_money(daily * DAYS_PER_MONTH)}/month")
+
+
 def check(ctx: Context) -> Result:
     """Cost savings baseline"""
     traffic = ctx.traffic()
@@ -85,32 +114,46 @@ def check(ctx: Context) -> Result:
         "band": [LOW, HIGH],
     }
     details = []
+    running = _running_from_prices(ctx)
+    net = savings
     if baseline is not None and current is not None:
-        details.append(f"Baseline (no cache): {_money(baseline)}/day = {_money(baseline * DAYS_PER_MONTH)}/month")
-        details.append(f"With the cache: {_money(current)}/day = {_money(current * DAYS_PER_MONTH)}/month")
-        details.append(f"Saved: {_money(baseline - current)}/day = "
-                       f"{_money((baseline - current) * DAYS_PER_MONTH)}/month")
+        details.extend(money_lines(baseline, current, running))
+        if running is not None:
+            net = (baseline - current - running) / baseline
+    if running is None:
+        details.append("current_cost_per_day is taken as including the cache's own running costs (Redis, "
+                       "embeddings for lookups); put redis_usd_per_month in prices.json to count Redis here.")
+    metrics.update(net_savings=net, gross_savings=savings, running_cost_per_day=running)
     example = _example_from(data, baseline, current)
     if example is not None:
         metrics["worked_example"] = example
-        details.append(
-            f"Worked example with your numbers: {example['queries_per_day']:,.0f} queries/day × "
-            f"{example['miss_rate']:.1%} misses × ${example['cost_per_miss']:.4f} per miss = "
-            f"{_money(example['cost_per_day'])}/day = {_money(example['cost_per_month'])}/month")
-    return _verdict(savings, stated is not None, path.name, source, metrics, details)
+        details.append(example_line(example))
+    return _verdict(net, stated is not None, path.name, source, metrics, details, gross=savings)
+
+
+def _running_from_prices(ctx: Context) -> float | None:
+    """Redis per day from prices.json, when the learner recorded it there."""
+    from .prices import PRICE_FILE, PriceBook
+
+    if not (ctx.folder / PRICE_FILE).exists():
+        return None
+    book = PriceBook.load(ctx.folder, ctx.describe)
+    return book.redis_usd_per_month / DAYS_PER_MONTH if book.redis_usd_per_month else None
 
 
 def _verdict(savings: float, stated: bool, file_name: str, source, metrics: dict, details: list[str],
-             caveat: str = "") -> Result:
-    result = _band(savings, stated, file_name, source, metrics, details, caveat)
+             caveat: str = "", gross: float | None = None) -> Result:
+    result = _band(savings, stated, file_name, source, metrics, details, caveat, gross)
     if not caveat or caveat in result.summary:
         return result
     return replace(result, summary=f"{result.summary} Also, {caveat}.")
 
 
 def _band(savings: float, stated: bool, file_name: str, source, metrics: dict, details: list[str],
-          caveat: str) -> Result:
-    value = f"savings {savings:.1%}"
+          caveat: str, gross: float | None = None) -> Result:
+    """The verdict on net savings (after the cache's running costs); gross savings are shown beside."""
+    beside = "" if gross is None or abs(gross - savings) < 5e-4 else f" (gross {gross:.1%} before running costs)"
+    value = f"net savings {savings:.1%}" if beside else f"savings {savings:.1%}"
     if not stated:
         return Result(Status.WARN,
                       f"Savings of {savings:.1%} computed, but the cost_savings_vs_baseline field is missing.",
@@ -118,25 +161,30 @@ def _band(savings: float, stated: bool, file_name: str, source, metrics: dict, d
                       "track compound savings against it.", value, metrics, tuple(details))
     if savings < 0:
         return Result(Status.FAIL,
-                      f"The cache costs more than it saves: {savings:.1%} against the no-cache baseline.",
-                      source, "Check the cache's own costs (embeddings on every lookup, Redis) and its hit "
-                      "rate; return to M2.1 before adding prompt optimisation.",
-                      value, metrics, tuple(details))
+                      f"The cache costs more than it saves: net savings {savings:.1%} against the no-cache "
+                      f"baseline{beside}.",
+                      source, "Raise the hit rate above the break-even shown below, or cut the cache's running "
+                      "costs (a smaller Redis, fewer embedding calls); return to M2.1 before adding prompt "
+                      "optimisation.", value, metrics, tuple(details))
     if not LOW <= savings <= HIGH:
         where = "below" if savings < LOW else "above"
         hint = ("Savings under 30% usually mean a low hit rate: revisit semantic cache tuning "
                 "(M2.1 Augmented [14:30])." if savings < LOW else
                 "Savings over 70% are unusual: check that the baseline counts every query at full "
                 "pipeline cost and that current cost includes the cache's own costs.")
-        return Result(Status.WARN, f"Savings of {savings:.1%} are {where} the typical 30–70% range.",
+        return Result(Status.WARN, f"Net savings of {savings:.1%}{beside} are {where} the typical 30–70% range.",
                       source, hint, value, metrics, tuple(details))
     if caveat:
-        return Result(Status.WARN, f"Savings of {savings:.1%}, within 30–70%, but {caveat}.",
+        return Result(Status.WARN, f"Net savings of {savings:.1%}{beside}, within 30–70%, but {caveat}.",
                       source, "Fix or remove the lines named below so that every request counts.",
                       value, metrics, tuple(details))
     return Result(Status.PASS,
-                  f"Baseline recorded: savings of {savings:.1%}, within the expected 30–70%.",
+                  f"Baseline recorded: net savings of {savings:.1%}{beside}, within the expected 30–70%.",
                   source, "", value, metrics, tuple(details))
+
+
+HIT_NOT_SAVING = ("A hit rate is not a saving: a response or semantic hit skips the LLM, but a context or "
+                  "embedding hit still pays for the LLM call, and every lookup costs the cache something to run.")
 
 
 def break_even(overhead_per_day: float, queries_per_day: float, saving_per_hit: float) -> float | None:
@@ -163,16 +211,25 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
     per_miss = costs["cost_per_miss"]
     full = costs["llm_mean"] + costs["emb_mean"] + t.prices.retrieval_usd_per_query
     saving_per_hit = (costs["baseline"] - costs["actual"]) / hits if hits else full
-    lookups_per_day = (n - t.layers["response"]) / days  # every request past the exact layer is embedded
-    overhead = t.prices.redis_usd_per_month / DAYS_PER_MONTH + costs["emb_mean"] * lookups_per_day
-    even = break_even(overhead, queries_per_day, saving_per_hit)
+    # Running costs: Redis, and an embedding for every lookup past the exact layer that the current
+    # cost does not already pay one for (full misses and semantic hits do; embedding and context hits
+    # are charged one here).
+    unpriced_lookups = (t.layers["embedding"] + t.layers["context"]) / days
+    redis_per_day = t.prices.redis_usd_per_month / DAYS_PER_MONTH
+    running = redis_per_day + costs["emb_mean"] * unpriced_lookups
+    net = (baseline - actual - running) / baseline
+    even = break_even(running, queries_per_day, saving_per_hit)
     rates = t.layer_rates()
+    request_rate = t.hit_rate
     metrics: dict[str, object] = {
-        "savings": savings, "baseline_cost_per_day": baseline, "current_cost_per_day": actual,
+        "savings": savings, "gross_savings": savings, "net_savings": net,
+        "baseline_cost_per_day": baseline, "current_cost_per_day": actual,
+        "running_cost_per_day": running, "running_cost_per_month": running * DAYS_PER_MONTH,
         "baseline_cost_per_month": baseline * DAYS_PER_MONTH, "current_cost_per_month": actual * DAYS_PER_MONTH,
-        "saved_per_month": (baseline - actual) * DAYS_PER_MONTH, "band": [LOW, HIGH],
+        "saved_per_month": (baseline - actual) * DAYS_PER_MONTH,
+        "net_saved_per_month": (baseline - actual - running) * DAYS_PER_MONTH, "band": [LOW, HIGH],
         "requests": n, "days": t.span_days, "queries_per_day": queries_per_day, "cost_per_miss": per_miss,
-        "layer_rates": rates, "break_even_hit_rate": even, "hit_rate": t.hit_rate,
+        "layer_rates": rates, "break_even_hit_rate": even, "request_hit_rate": request_rate,
         "estimated_parts": costs["estimated"], "measured": True,
     }
     if per_miss is not None:
@@ -181,26 +238,25 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
     details = [f"Measured from {n:,} requests over {span}, priced with "
                + (", ".join(t.prices.sources()) or "the recorded cost_usd")
                + ".",
-               f"Baseline (no cache): {_money(baseline)}/day = {_money(baseline * DAYS_PER_MONTH)}/month",
-               f"With the cache: {_money(actual)}/day = {_money(actual * DAYS_PER_MONTH)}/month",
-               f"Saved: {_money(baseline - actual)}/day = {_money((baseline - actual) * DAYS_PER_MONTH)}/month",
-               "Requests answered per layer: " + ", ".join(f"{k} {rates[k]:.1%}" for k in LAYERS)]
+               *money_lines(baseline, actual, running),
+               f"Running costs: Redis {_money(t.prices.redis_usd_per_month)}/month (redis_usd_per_month in "
+               f"prices.json), plus an embedding for each of the {unpriced_lookups:,.0f} lookups a day that pass "
+               "the exact layer and whose cost above does not already include one.",
+               "Requests answered per layer: " + ", ".join(f"{k} {rates[k]:.1%}" for k in LAYERS),
+               HIT_NOT_SAVING]
     if per_miss is not None:
-        ex = metrics["worked_example"]
-        details.append(f"Worked example with your numbers: {queries_per_day:,.0f} queries/day × {rates['none']:.1%} "
-                       f"misses × ${per_miss:.4f} per miss = {_money(ex['cost_per_day'])}/day = "
-                       f"{_money(ex['cost_per_month'])}/month")
+        details.append(example_line(metrics["worked_example"]))
     if even is not None:
-        details.append(f"Break-even hit rate: {even:.1%} (your cache costs {_money(overhead)}/day to run: Redis "
-                       f"{_money(t.prices.redis_usd_per_month)}/month plus an embedding per lookup; each hit saves "
-                       f"${saving_per_hit:.5f} on average). Your hit rate: {t.hit_rate:.1%}.")
+        details.append(f"Break-even request hit rate: {even:.1%}: below it the cache's running costs "
+                       f"({_money(running)}/day) exceed what its hits save (${saving_per_hit:.5f} each on "
+                       f"average). Your request hit rate (from the log): {request_rate:.1%}.")
     if costs["estimated"]:
         details.append(f"{costs['estimated']:,} request parts without tokens were costed at the mean of those with them.")
     caveat = ""
     if t.stats.bad:
         caveat = f"{t.stats.bad:,} of {t.stats.lines:,} log lines were skipped"
         details.extend(t.stats.problems or [])
-    return _verdict(savings, True, t.path.name, ctx.log_source(t), metrics, details, caveat)
+    return _verdict(net, True, t.path.name, ctx.log_source(t), metrics, details, caveat, gross=savings)
 
 
 def _example_from(data: dict, baseline: float | None, current: float | None) -> dict[str, float] | None:
@@ -226,4 +282,4 @@ def _charts(result: Result) -> list[str]:
 
 
 CHECK = Check(ID, TITLE, BAR_TEXT, "checks/cost-savings/", check,
-              ("savings", "baseline_cost_per_day", "current_cost_per_day"), _charts)
+              ("net_savings", "savings", "baseline_cost_per_day", "current_cost_per_day"), _charts)

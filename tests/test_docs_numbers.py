@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks import evidence, files, hit_rate, redis_stats, similarity
+from checks import embedding, evidence, files, hit_rate, redis_stats, similarity
 from checks.config import Config
 from conftest import ROOT
 
@@ -29,9 +29,13 @@ CLAIMS = [
     ("checks/failures.md", f"up to {evidence.SCAN_CAP:,} keys listed with `SCAN`"),
     ("checks/query-diversity.md", f"| every distinct query in the log carries a vector | "
                                   f"{similarity.DEFAULT_THRESHOLD['vectors']:.2f} |"),
-    ("checks/query-diversity.md", f"| there are no vectors | {similarity.DEFAULT_THRESHOLD['text']:.2f} |"),
-    ("checks/query-diversity.md", ", ".join(f"{t:.2f}" for t in similarity.THRESHOLDS[:-1])
-     + f" and {similarity.THRESHOLDS[-1]:.2f}"),
+    ("checks/query-diversity.md", "the result is then a warning | "
+                                  f"{similarity.DEFAULT_THRESHOLD['text']:.2f} |"),
+    ("checks/query-diversity.md", f"| the default | {embedding.DEFAULT_THRESHOLD:.2f} |"),
+    ("checks/query-diversity.md", "**" + ", ".join(f"{t:.2f}" for t in sorted({*similarity.THRESHOLDS,
+                                                                            embedding.DEFAULT_THRESHOLD})[:-1])
+     + f" and {similarity.THRESHOLDS[-1]:.2f}**"),
+    ("checks/query-diversity.md", f"up to {similarity.EXACT_LIMIT:,} distinct queries, every pair of vectors"),
     ("data-formats.md", f"at most {files.MAX_TEXT_BYTES // 1024 // 1024} MiB, checked while it is read"),
     ("checks/hit-rate.md", f"Fewer than {hit_rate.MIN_LOOKUPS} lookups is not a verdict"),
 ]

@@ -61,12 +61,56 @@ def test_cost_to_the_cent_on_a_small_log(tmp_path):
     ex = r.metrics["worked_example"]
     assert ex["queries_per_day"] == pytest.approx(8) and ex["miss_rate"] == pytest.approx(0.25)
     assert ex["cost_per_day"] == pytest.approx(8 * 0.25 * 0.00475)
-    # Break-even: overhead = $3/30 + $0.001 × 5 lookups (all but response hits) per day = $0.105;
-    # each of the 6 hits saves (0.032 - 0.0155) / 6 on average.
+    # Running costs: Redis $3/30 a day, plus an embedding ($0.001) for each lookup past the exact layer whose
+    # cost does not already include one (the embedding and the context hit): $0.102 a day.
+    running = 3 / 30 + 0.001 * 2
+    assert r.metrics["running_cost_per_day"] == pytest.approx(running)
+    assert r.metrics["gross_savings"] == pytest.approx(1 - actual / 0.032)  # 51.6%
+    assert r.metrics["net_savings"] == pytest.approx((0.032 - actual - running) / 0.032)  # -270%
+    # Break-even: each of the 6 hits saves (0.032 - 0.0155) / 6 on average.
     saving_per_hit = (0.032 - actual) / 6
-    assert r.metrics["break_even_hit_rate"] == pytest.approx(0.105 / (8 * saving_per_hit))
-    assert any("Break-even hit rate" in d for d in r.details)
-    assert r.status is Status.PASS  # 51.6% saving
+    assert r.metrics["break_even_hit_rate"] == pytest.approx(running / (8 * saving_per_hit))
+    assert any("Break-even request hit rate" in d for d in r.details)
+    # A cache whose running costs exceed what it saves loses money, whatever its gross saving.
+    assert r.status is Status.FAIL and "costs more than it saves" in r.summary and "gross 51.6%" in r.summary
+    assert r.value.startswith("net savings")
+
+
+def test_net_savings_pass_when_the_cache_pays_for_itself(tmp_path):
+    layers = ["none", "none", "embedding", "context", "semantic", "response", "response", "response"]
+    records = [req(i * 86400 / (len(layers) - 1), layer) for i, layer in enumerate(layers)]
+    write_log(tmp_path, records, prices={**PRICES, "redis_usd_per_month": 0.06})  # $0.002 a day
+    r = results(tmp_path)["cost_savings"]
+    actual = 0.004 * 2 + 0.003 + 0.002 + 0.001
+    running = 0.002 + 0.001 * 2
+    assert r.metrics["net_savings"] == pytest.approx((0.032 - actual - running) / 0.032)  # 43.75%
+    assert r.status is Status.PASS and "net savings of 43.8%" in r.summary and "gross 56.2%" in r.summary
+
+
+def test_displayed_sums_reproduce_from_the_displayed_figures(tmp_path):
+    """What the page shows adds up: the saving is the difference of the amounts shown, and the worked
+    example's product is computed from its factors as shown."""
+    import re
+
+    layers = (["none"] * 602 + ["response"] * 291 + ["semantic"] * 32 + ["embedding"] * 27 + ["context"] * 48)
+    records = [req(i * 86400 * 7 / len(layers), layer, f"q{i % 300}", input_tokens=1000 + (i * 37) % 900)
+               for i, layer in enumerate(layers)]
+    write_log(tmp_path, records, prices={**PRICES, "redis_usd_per_month": 5.0})
+    r = results(tmp_path)["cost_savings"]
+    money = lambda text: [float(x.replace(",", "")) for x in re.findall(r"\$([\d,]+\.\d+)", text)]  # noqa: E731
+    lines = {d.split(":")[0]: d for d in r.details}
+    b_day, b_mon = money(lines["Baseline (no cache)"])
+    c_day, c_mon = money(lines["With the cache"])
+    g_day, g_mon = money(lines["Saved before running costs (gross)"])
+    r_day, r_mon = money(lines["The cache's running costs"])
+    n_day, n_mon = money(lines["Saved after running costs (net)"])
+    assert g_day == pytest.approx(b_day - c_day) and g_mon == pytest.approx(b_mon - c_mon)
+    assert n_day == pytest.approx(b_day - c_day - r_day) and n_mon == pytest.approx(b_mon - c_mon - r_mon)
+    example = next(d for d in r.details if d.startswith("Worked example"))
+    q, rate = re.search(r"([\d,]+) queries/day × ([\d.]+)% misses", example).groups()
+    per, daily, monthly = money(example)
+    assert daily == pytest.approx(round(float(q.replace(",", "")) * float(rate) / 100 * per, 2))
+    assert monthly == pytest.approx(daily * 30)
 
 
 def test_per_layer_hit_rate_from_the_log_when_redis_is_skipped(tmp_path):
@@ -107,7 +151,7 @@ def test_bad_records_are_named_and_skipped(tmp_path):
     lines[7] = json.dumps({"query": "no time", "cache_layer": "none"})
     lines[11] = json.dumps(req(11, "hit"))
     (tmp_path / "query_log.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (tmp_path / "prices.json").write_text(json.dumps(PRICES), encoding="utf-8")
+    (tmp_path / "prices.json").write_text(json.dumps({**PRICES, "redis_usd_per_month": 0}), encoding="utf-8")
     by_id = results(tmp_path)
     r = by_id["cost_savings"]
     assert r.status is Status.WARN and "3 of 20 log lines were skipped" in r.summary
