@@ -186,6 +186,11 @@ class Config:
         return self.sample or self.data_dir is None
 
     @property
+    def redis_explicit(self) -> bool:
+        """Whether the learner named a Redis (``--redis`` or ``REDIS_URL``) rather than leaving the default."""
+        return self.redis_enabled and self.redis_url != DEFAULT_REDIS_URL
+
+    @property
     def redis_enabled(self) -> bool:
         return self.use_redis and not self.sample
 

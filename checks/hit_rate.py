@@ -56,6 +56,11 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
+WHY_TWO = ("The two rates differ because they count different things: Redis counts key lookups, and one "
+           "request makes up to four of them (response, semantic, embedding, context), most of which miss "
+           "before one hits; the log counts requests, and a request is answered if any layer hit.")
+
+
 def shown(hits: int, misses: int) -> tuple[str, str]:
     """(verdict, rate as shown) for these counters: what decides whether a served page must change."""
     result = _judge(hits, misses, Source(SourceKind.REDIS, ""), [])  # the page's own verdict, not a copy of it
@@ -64,23 +69,33 @@ def shown(hits: int, misses: int) -> tuple[str, str]:
     return (f"{result.status.value}: {result.hint}", "" if rate is None else _pct(rate))
 
 
-def _judge(hits: int, misses: int, source: Source, details: list[str], label: str = "") -> Result:
+def _judge(hits: int, misses: int, source: Source, details: list[str], label: str = "",
+           key: str = "hit_rate") -> Result:
+    """The verdict on ``hits`` of ``hits + misses``, stored as ``metrics[key]``: ``hit_rate`` for Redis key
+    lookups (or a reported figure), ``request_hit_rate`` for requests in the query log."""
     total = hits + misses
-    metrics = {"hit_rate": None, "hits": hits, "misses": misses, "lookups": total,
-               "bar": BAR, "interval_95": None, "reported": label == "reported"}
+    metrics = {"hit_rate": None, "request_hit_rate": None, "hits": hits, "misses": misses, "lookups": total,
+               "bar": BAR, "interval_95": None, "reported": label == "reported",
+               "verdict_on": "log" if key == "request_hit_rate" else ("report" if label else "redis")}
     if total == 0:
         return Result(Status.SKIP, "No cache lookups recorded yet, so there is no hit rate.",
                       source, "Send some traffic through your RAG system's cache, then look again.",
                       "no lookups yet", metrics, tuple(details))
     rate = hits / total
     low, high = wilson_interval(hits, total)
-    metrics.update(hit_rate=rate, interval_95=[low, high])
-    value = f"hit rate {_pct(rate)} ({hits:,} hits of {total:,} lookups)"
+    metrics.update({key: rate, "interval_95": [low, high]})
+    unit = "requests" if key == "request_hit_rate" else "lookups"
+    if key == "request_hit_rate":
+        value = f"request hit rate {_pct(rate)} ({hits:,} of {total:,} requests, from the log)"
+    else:
+        value = f"hit rate {_pct(rate)} ({hits:,} hits of {total:,} lookups)"
     details.append(f"95% interval for the true rate: {_pct(low)} to {_pct(high)}")
     prefix = f"{label.capitalize()}, not measured: " if label else ""
+    if key == "request_hit_rate":
+        prefix = "From the query log (share of requests answered by any layer): "
     if total < MIN_LOOKUPS:
         return Result(Status.WARN,
-                      f"{prefix}{_pct(rate)} from only {total} lookups is not a verdict "
+                      f"{prefix}{_pct(rate)} from only {total} {unit} is not a verdict "
                       f"(it could be anywhere from {_pct(low)} to {_pct(high)}).",
                       source, f"Let at least {MIN_LOOKUPS} lookups through the cache before judging it.",
                       value, metrics, tuple(details))
@@ -89,7 +104,7 @@ def _judge(hits: int, misses: int, source: Source, details: list[str], label: st
                       source, LOW_HINT, value, metrics, tuple(details))
     if low < BAR:
         return Result(Status.WARN,
-                      f"{prefix}{_pct(rate)} is above the bar, but with {total:,} lookups the true rate "
+                      f"{prefix}{_pct(rate)} is above the bar, but with {total:,} {unit} the true rate "
                       f"could still be as low as {_pct(low)}.",
                       source, "Let more traffic through the cache; the interval narrows as lookups grow.",
                       value, metrics, tuple(details))
@@ -144,7 +159,7 @@ def _from_report(ctx: Context, redis_note: str) -> Result:
                 f"= {hits}/{hits + misses} = {hits / (hits + misses):.3f}",
                 "Correct one of the numbers so that they agree.")
         return _judge(hits, misses, source, details, label="reported")
-    metrics = {"hit_rate": rate, "hits": None, "misses": None, "lookups": None, "bar": BAR,
+    metrics = {"hit_rate": rate, "request_hit_rate": None, "verdict_on": "report", "hits": None, "misses": None, "lookups": None, "bar": BAR,
                "interval_95": None, "reported": True}
     return Result(Status.WARN,
                   f"Reported, not measured: {_pct(rate)}, with no count of lookups behind it.",
@@ -169,7 +184,19 @@ def _from_log(ctx: Context, traffic: Traffic, note: str) -> Result:
     details = [note + "; measuring from the query log's cache_layer field instead."]
     if traffic.stats.bad:
         details.append(f"{traffic.stats.bad:,} of {traffic.stats.lines:,} log lines were skipped.")
-    return _judge(hits, traffic.layers["none"], ctx.log_source(traffic), details)
+    return _judge(hits, traffic.layers["none"], ctx.log_source(traffic), details, key="request_hit_rate")
+
+
+def _beside(result: Result, traffic: Traffic | None) -> Result:
+    """The log's request hit rate next to the Redis figure the verdict is on, and why they differ."""
+    if traffic is None or not traffic.layered or result.metrics.get("hit_rate") is None:
+        return result
+    request = 1 - traffic.layers["none"] / traffic.layered
+    line = (f"Side by side: Redis key-lookup hit rate {_pct(result.metrics['hit_rate'])} (the verdict's, as the "
+            f"notebook defines it); request hit rate {_pct(request)} from the query log's {traffic.layered:,} "
+            "requests. " + WHY_TWO)
+    return replace(result, details=(line,) + result.details,
+                   metrics={**result.metrics, "request_hit_rate": request})
 
 
 _MITIGATION = re.compile(r"mitigation|low hit rate|hit rate", re.IGNORECASE)
@@ -198,6 +225,8 @@ def find_mitigation(ctx: Context) -> str | None:
 def _with_mitigation(ctx: Context, result: Result) -> Result:
     """Below the bar, a documented mitigation strategy is what the notebook accepts instead."""
     rate = result.metrics.get("hit_rate")
+    if result.metrics.get("verdict_on") == "log":
+        rate = result.metrics.get("request_hit_rate")
     if result.status is not Status.WARN or rate is None or rate >= BAR or result.metrics.get("lookups") is None \
             or result.metrics["lookups"] < MIN_LOOKUPS:
         return result
@@ -217,6 +246,7 @@ def check(ctx: Context) -> Result:
 
 
 def _check(ctx: Context) -> Result:
+    unreachable = None  # the configured Redis that did not answer, for the summary line
     if ctx.config.sample:
         note = "Sample mode: Redis is not asked"
     elif ctx.redis is None:
@@ -226,13 +256,35 @@ def _check(ctx: Context) -> Result:
             stats = ctx.redis.stats()
         except NotMeasured as exc:
             note = exc.message
+            unreachable = exc.message
         else:
+            traffic = _safe_traffic(ctx)
             result = _from_redis(stats)
-            return _with_layers(result, _safe_traffic(ctx))
+            if stats.hits + stats.misses == 0 and traffic is not None and traffic.layered:
+                # A Redis restarted a moment ago has no counters yet; the log still knows the traffic.
+                fresh = (f"Redis at {stats.display} has counted no lookups since it (re)started "
+                         f"{stats.uptime_s:,} s ago")
+                return _with_layers(_from_log(ctx, traffic, fresh), traffic)
+            return _with_layers(_beside(result, traffic), traffic)
     traffic = _safe_traffic(ctx)
     if traffic is not None and traffic.layered:
-        return _with_layers(_from_log(ctx, traffic, note), traffic)
-    return _with_layers(_from_report(ctx, note), traffic)
+        result = _from_log(ctx, traffic, note)
+    else:
+        result = _from_report(ctx, note)
+    if unreachable is not None:
+        result = _name_unreachable(ctx, result, unreachable)
+    return _with_layers(result, traffic)
+
+
+def _name_unreachable(ctx: Context, result: Result, message: str) -> Result:
+    """A Redis the learner named but that did not answer is said on the summary line, and is never a pass:
+    a typo in REDIS_URL must not look like a measured success."""
+    summary = f"{message}. {result.summary}"
+    if result.status is Status.PASS and ctx.config.redis_explicit:
+        return replace(result, status=Status.WARN, summary=summary,
+                       hint=f"Check REDIS_URL (or --redis): the Redis you named did not answer, so this is "
+                            f"not the live figure. {result.hint}".strip())
+    return replace(result, summary=summary)
 
 
 def _safe_traffic(ctx: Context) -> Traffic | None:
@@ -260,4 +312,5 @@ def _satisfied(result: Result) -> bool:
     return result.status is Status.PASS or (result.status is Status.WARN and bool(result.metrics.get("mitigation")))
 
 
-CHECK = Check(ID, TITLE, BAR_TEXT, "checks/hit-rate/", check, ("hit_rate", "hits", "misses"), _charts, _satisfied)
+CHECK = Check(ID, TITLE, BAR_TEXT, "checks/hit-rate/", check, ("hit_rate", "request_hit_rate", "hits", "misses"),
+              _charts, _satisfied)

@@ -141,11 +141,16 @@ def worked_example_html(result: Result) -> str:
                 "<p>Not enough figures to recompute the example: add <code>queries_per_day</code>, "
                 "<code>cache_hit_rate</code> and <code>cost_per_miss</code> (or a baseline) to "
                 f"<code>cost_analytics.json</code>. Cost check: {e(LABEL[result.status])}, {e(result.summary)}</p></div>")
+    # Each figure is computed from the ones shown above it, so the table adds up by hand.
+    misses = round(example["misses_per_day"])
+    per_miss = round(example["cost_per_miss"], 5)
+    daily = round(misses * per_miss, 2)
     rows = [("Queries per day", f"{example['queries_per_day']:,.0f}"),
-            (f"Cache misses per day ({example['miss_rate']:.1%})", f"{example['misses_per_day']:,.0f}"),
-            ("Cost per miss", f"${example['cost_per_miss']:.4f}"),
-            ("Daily cost of the misses", f"${example['cost_per_day']:,.2f}"),
-            ("Monthly cost (30 days)", f"${example['cost_per_month']:,.2f}")]
+            (f"Cache misses per day ({example['miss_rate']:.1%} of requests: 1 − the request hit rate)",
+             f"{misses:,}"),
+            ("Cost per miss", f"${per_miss:.5f}"),
+            (f"Daily cost of the misses ({misses:,} × ${per_miss:.5f})", f"${daily:,.2f}"),
+            (f"Monthly cost (30 days × ${daily:,.2f})", f"${daily * 30:,.2f}")]
     body = "".join(f"<tr><td>{e(k)}</td><td><strong>{e(v)}</strong></td></tr>" for k, v in rows)
     label = " <strong>Sample data</strong>: the course's figures, not yours." if result.sample else ""
     return (f'<div class="admonition info bridge-example" data-sample="{"true" if result.sample else "false"}">'

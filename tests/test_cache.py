@@ -24,7 +24,7 @@ CONFIG = Config.from_env(validate=False)  # where this test session keeps its ca
 
 def hit_rate_and_baseline(folder: Path) -> tuple[float, float]:
     got = by_id(run(Config(data_dir=folder, use_redis=False, cache_dir=CONFIG.cache_root)))
-    return got["hit_rate"].metrics["hit_rate"], got["cost_savings"].metrics["baseline_cost_per_day"]
+    return got["hit_rate"].metrics["request_hit_rate"], got["cost_savings"].metrics["baseline_cost_per_day"]
 
 
 def test_changed_bytes_are_analysed_again(tmp_path):

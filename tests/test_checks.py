@@ -58,7 +58,7 @@ def test_empty_folder_skips_or_fails_with_next_steps(tmp_path):
     assert "init" in by_id["failure_docs"].hint
     assert by_id["query_diversity"].status is Status.SKIP
     assert all(r.hint for r in by_id.values())
-    assert by_id["hit_rate"].metrics == {"hit_rate": None, "hits": None, "misses": None}
+    assert by_id["hit_rate"].metrics == {"hit_rate": None, "request_hit_rate": None, "hits": None, "misses": None}
 
 
 def write(folder: Path, name: str, content) -> Path:

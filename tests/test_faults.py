@@ -67,5 +67,6 @@ def test_cluster_with_a_primary_down(redis_factory, tmp_path):
 def test_tls_asked_of_a_plain_server(redis_server, tmp_path):
     (tmp_path / "cache_metrics.json").write_text(json.dumps({"cache_hit_rate": 0.5, "hits": 500, "misses": 500}))
     r = results_at(tmp_path, f"rediss://127.0.0.1:{redis_server.port}/0")["hit_rate"]
-    assert r.summary.startswith("Reported, not measured")
+    assert r.summary.startswith(f"Redis at rediss://127.0.0.1:{redis_server.port}/0") and r.status is Status.WARN
+    assert "Reported, not measured" in r.summary
     assert any(f"rediss://127.0.0.1:{redis_server.port}/0" in d for d in r.details)

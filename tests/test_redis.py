@@ -42,9 +42,35 @@ def test_too_few_lookups_is_a_warning_with_an_interval(redis_server):
     assert "only 12 lookups" in r.summary
 
 
-def test_no_lookups_is_a_skip(redis_server):
-    r = hit_rate(redis_server.url)
+def test_no_lookups_and_no_log_is_a_skip(redis_server, tmp_path):
+    r = hit_rate(redis_server.url, tmp_path)
     assert r.status is Status.SKIP and r.metrics["hit_rate"] is None
+
+
+def test_a_fresh_redis_with_a_log_is_judged_from_the_log(redis_server, tmp_path):
+    """A Redis restarted a moment ago has no counters; the query log still holds the traffic."""
+    layers = ["response"] * 60 + ["semantic"] * 20 + ["none"] * 120
+    (tmp_path / "query_log.jsonl").write_text("".join(
+        json.dumps({"ts": 1_800_000_000 + i, "query": f"q{i}", "cache_layer": layer}) + "\n"
+        for i, layer in enumerate(layers)))
+    r = hit_rate(redis_server.url, tmp_path)
+    assert r.status is Status.PASS and r.metrics["verdict_on"] == "log"
+    assert r.metrics["request_hit_rate"] == pytest.approx(0.40) and r.metrics["hit_rate"] is None
+    assert r.source.detail.startswith("query log") and "From the query log" in r.summary
+    assert any("has counted no lookups" in d for d in r.details)
+
+
+def test_both_rates_side_by_side_when_redis_and_a_log_exist(redis_server, tmp_path):
+    drive(redis_server, hits=30, misses=70)
+    layers = ["response"] * 60 + ["semantic"] * 20 + ["none"] * 120
+    (tmp_path / "query_log.jsonl").write_text("".join(
+        json.dumps({"ts": 1_800_000_000 + i, "query": f"q{i}", "cache_layer": layer}) + "\n"
+        for i, layer in enumerate(layers)))
+    r = hit_rate(redis_server.url, tmp_path)
+    assert r.metrics["verdict_on"] == "redis" and r.metrics["hit_rate"] == pytest.approx(0.30)
+    assert r.metrics["request_hit_rate"] == pytest.approx(0.40)
+    line = next(d for d in r.details if d.startswith("Side by side"))
+    assert "30.0%" in line and "40.0%" in line and "up to four" in line
 
 
 def test_low_rate_warns_with_guidance(redis_server):
@@ -58,8 +84,12 @@ def test_refused_connection_falls_back_to_the_reported_file(tmp_path):
     port = free_port()  # nothing listens there
     (tmp_path / "cache_metrics.json").write_text(json.dumps({"cache_hit_rate": 0.5, "hits": 500, "misses": 500}))
     r = hit_rate(f"redis://127.0.0.1:{port}/0", tmp_path)
-    assert r.status is Status.PASS and r.summary.startswith("Reported, not measured")
+    # The Redis the learner named is said on the summary line, and a typo never looks like a pass.
+    assert r.status is Status.WARN and r.summary.startswith(f"Redis at redis://127.0.0.1:{port}/0 is not reachable")
+    assert "Reported, not measured" in r.summary and "REDIS_URL" in r.hint
     assert any("not reachable" in d for d in r.details)
+    out = run_cli("--strict", "--only", "hit_rate", "--redis", f"redis://127.0.0.1:{port}/0", "--data", str(tmp_path))
+    assert out.returncode == 1 and "not reachable" in out.stdout
     r = hit_rate(f"redis://127.0.0.1:{port}/0", tmp_path / "..")  # a folder without the file
     assert r.status is Status.SKIP and "not reachable" in r.summary
 

@@ -118,7 +118,8 @@ def test_per_layer_hit_rate_from_the_log_when_redis_is_skipped(tmp_path):
     write_log(tmp_path, [req(i, layer, f"q{i}") for i, layer in enumerate(layers)])
     r = results(tmp_path)["hit_rate"]
     assert (r.metrics["hits"], r.metrics["misses"]) == (80, 120)
-    assert r.metrics["hit_rate"] == pytest.approx(0.40) and r.status is Status.PASS
+    assert r.metrics["request_hit_rate"] == pytest.approx(0.40) and r.status is Status.PASS
+    assert r.metrics["hit_rate"] is None and r.metrics["verdict_on"] == "log"
     assert r.metrics["layer_rates"] == pytest.approx({"response": 0.2, "semantic": 0.125, "embedding": 0.05,
                                                       "context": 0.025, "none": 0.6})
     assert "query log" in r.source.detail
@@ -305,7 +306,7 @@ def test_the_sample_log_gives_measured_results_for_all_three():
     assert got["hit_rate"].source.detail.startswith("query log stubs/query_log.jsonl")
     assert got["cost_savings"].metrics["measured"] is True
     assert got["query_diversity"].metrics["method"] == "replay"
-    assert 0.35 <= got["hit_rate"].metrics["hit_rate"] <= 0.45  # roughly the notebook's typical 40%
+    assert 0.35 <= got["hit_rate"].metrics["request_hit_rate"] <= 0.45  # roughly the notebook's typical 40%
     assert all(r.sample for r in report.results)
 
 
