@@ -29,6 +29,8 @@ def test_a_bare_list_is_found_but_not_documented():
 
 def test_problem_without_fix():
     text = "## Stale data after updates\n**Problem:** answers kept old prices for a day.\n**Fix:** [Your solution]\n"
+    assert states(text)["stale_data"] == "not_fixed"
+    text = "## Stale data after updates\n**Problem:** answers kept old prices for a day.\n"
     assert states(text)["stale_data"] == "no_fix"
 
 
@@ -62,7 +64,7 @@ def test_prose_without_labels_counts_when_it_says_what_was_done():
 
 def test_todo_is_not_a_fix():
     text = "## Cache stampede\n**Problem:** cold start floods the LLM with identical calls.\n**Fix:** TODO\n"
-    assert states(text)["cache_stampede"] == "no_fix"
+    assert states(text)["cache_stampede"] == "not_fixed"
 
 
 def test_headings_inside_code_fences_are_not_sections():
@@ -93,3 +95,41 @@ def test_lowercase_file_names_are_found(tmp_path):
     r = docs(tmp_path)
     assert r.metrics["files"] == ["readme.md"]
     assert r.metrics["failures"]["cache_stampede"] == "found"
+
+
+# The judge's precision and recall on the labelled corpus, as the failures page states them.
+CORPUS_PRECISION, CORPUS_RECALL = 0.96, 0.96
+
+
+def test_the_judge_on_the_labelled_corpus(capsys):
+    from failure_corpus import CASES
+
+    tp = fp = fn = 0
+    wrong = []
+    for name, fid, text, documented in CASES:
+        finding = assess(text, "doc.md")[fid]
+        got = finding.state == "documented"
+        tp += got and documented
+        fp += got and not documented
+        fn += documented and not got
+        if got != documented:
+            wrong.append(f"{name}: {finding.state} ({finding.where})")
+        if got:
+            assert finding.where.startswith("doc.md, line "), name  # every verdict names its line
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    with capsys.disabled():
+        print(f"\nfailures judge on {len(CASES)} labelled cases ({sum(c[3] for c in CASES)} documented): "
+              f"precision {precision:.2f}, recall {recall:.2f}; wrong: {'; '.join(wrong) or 'none'}")
+    assert len(CASES) >= 40 and sum(c[3] for c in CASES) >= 20 and sum(not c[3] for c in CASES) >= 20
+    assert round(precision, 2) == CORPUS_PRECISION and round(recall, 2) == CORPUS_RECALL
+    page = (Path(__file__).resolve().parent.parent / "docs" / "checks" / "failures.md").read_text("utf-8")
+    assert f"precision **{CORPUS_PRECISION:.2f}** and recall **{CORPUS_RECALL:.2f}**" in page
+    assert f"{len(CASES)} labelled" in page
+
+
+def test_setext_headings_and_tables_are_read():
+    text = ("Cache stampede\n==============\nProblem: cold starts flood the LLM.\n\nFix: per-key lock.\n\n"
+            "| Failure | Problem | Fix |\n|---|---|---|\n| Connection timeouts | hangs | 100 ms timeouts, then fall back |\n")
+    got = assess(text, "d.md")
+    assert got["cache_stampede"].state == "documented" and got["cache_stampede"].where == "d.md, line 5"
+    assert got["connection_timeout"].state == "documented" and got["connection_timeout"].where == "d.md, line 9"
