@@ -37,15 +37,58 @@ def collision_odds(keys: int, bits: int) -> float:
     return -math.expm1(-keys * (keys - 1) / 2 / 2.0 ** bits)
 
 
+_HEX_LETTER = re.compile(r"[a-f]", re.IGNORECASE)
+MIN_TO_JUDGE = 4  # fewer keys of a shape under one prefix than this say nothing about their distribution
+
+
 def key_shape(key: str) -> tuple[str, str]:
-    """(prefix, shape of the part after the last ':')."""
-    prefix, _, last = key.rpartition(":")
-    prefix = prefix or "(no prefix)"
-    if _DECIMAL.match(last) and 15 <= len(last.lstrip("-")) <= 20:
-        return prefix, "python_hash"
-    if _HEX.match(last) and len(last) >= 6:
-        return prefix, f"hex{len(last)}"  # shown as "N-hex" (N hex characters)
-    return prefix, "other"
+    """(prefix, shape of the part after the last ':'), judged on this key alone; see ``key_shapes``."""
+    return key_shapes([key])[0]
+
+
+def key_shapes(keys: list[str]) -> list[tuple[str, str]]:
+    """(prefix, shape) of each key, judged on the whole sample under its prefix, not key by key.
+
+    * ``hexN``: N hex characters, where the prefix's keys of that length show the letters a-f a hash
+      would (an all-digit key among them is a hash that happened to draw no letter);
+    * ``python_hash``: 15-20 digit decimals, signed as Python's salted ``hash()`` is: about half of
+      them negative;
+    * ``decimal``: numbers that are neither, such as sequential ids (``key:123456``);
+    * ``other``.
+    """
+    parts = []
+    for key in keys:
+        prefix, _, last = key.rpartition(":")
+        parts.append((prefix or "(no prefix)", last))
+    lettered: set[tuple[str, int]] = set()  # (prefix, length) whose hex keys show letters
+    values: dict[tuple[str, int], list[int]] = defaultdict(list)
+    negatives: dict[str, int] = defaultdict(int)
+    long_decimals: dict[str, int] = defaultdict(int)
+    for prefix, last in parts:
+        if _HEX.match(last) and _HEX_LETTER.search(last):
+            lettered.add((prefix, len(last)))
+        if _HEX.match(last) and 6 <= len(last) <= 64:
+            values[(prefix, len(last))].append(int(last, 16))
+        if _DECIMAL.match(last) and 15 <= len(last.lstrip("-")) <= 20:
+            long_decimals[prefix] += 1
+            negatives[prefix] += last.startswith("-")
+    # Hashes spread over their whole range; ids counted up from somewhere stay in a corner of it.
+    sequential = {group for group, vs in values.items()
+                  if len(vs) >= MIN_TO_JUDGE and max(vs) - min(vs) < 16 ** group[1] / 100}
+    out = []
+    for prefix, last in parts:
+        if _HEX.match(last) and len(last) >= 6 and (prefix, len(last)) in sequential:
+            out.append((prefix, "decimal" if last.isdigit() else "sequential"))
+        elif _HEX.match(last) and len(last) >= 6 and (prefix, len(last)) in lettered:
+            out.append((prefix, f"hex{len(last)}"))  # shown as "N-hex" (N hex characters)
+        elif _DECIMAL.match(last):
+            n = long_decimals[prefix]
+            signed = n >= MIN_TO_JUDGE and 0.2 <= negatives[prefix] / n <= 0.8
+            python = 15 <= len(last.lstrip("-")) <= 20 and (signed or (n < MIN_TO_JUDGE and last.startswith("-")))
+            out.append((prefix, "python_hash" if python else "decimal"))
+        else:
+            out.append((prefix, "other"))
+    return out
 
 
 def _keyspace(info: dict) -> tuple[int, int]:
@@ -179,8 +222,7 @@ def _live_facts(probe: "RedisProbe", conn: dict, hashes: dict, total_keys: int, 
 
 def _key_facts(sampled: list[str], hashes: dict, total_keys: int) -> None:
     shapes: dict[str, Counter] = defaultdict(Counter)
-    for key in sampled:
-        prefix, shape = key_shape(key)
+    for prefix, shape in key_shapes(sampled):
         shapes[prefix][shape] += 1
     hashes["sampled_keys"] = len(sampled)
     hashes["by_prefix"] = {p: dict(c) for p, c in sorted(shapes.items())}

@@ -359,7 +359,8 @@ def assess(text: str, name: str) -> dict[str, Finding]:
 
 
 NAMES = {f.id: f.name for f in FAILURES}
-SHAPES = {"python_hash": "Python-hash()-shaped", "other": "other"}
+SHAPES = {"python_hash": "Python-hash()-shaped", "decimal": "decimal ids", "sequential": "sequential hex ids",
+          "other": "other"}
 
 
 def _evidence(ctx: Context) -> tuple[dict, list[str]]:

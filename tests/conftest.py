@@ -289,13 +289,18 @@ def make_cluster(redis_factory, n: int = 3):
     raise RuntimeError("cluster did not form")
 
 def seed(server) -> None:
+    import hashlib
+    import random
+
+    rng = random.Random(7)
     with server.client() as c:
         for i in range(40):
-            c.set(f"resp:v1:{i:08x}", "answer")  # short hashes, no TTL
-        for i in range(20):
-            c.set(f"sem:{-4611686018427387904 + i * 7919}", "answer", ex=3600)  # Python-hash()-shaped
+            c.set(f"resp:v1:{hashlib.md5(str(i).encode()).hexdigest()[:8]}", "answer")  # short hashes, no TTL
+        for _ in range(20):  # Python-hash()-shaped: 19-digit, signed, as hash() of a str is
+            value = rng.choice((-1, 1)) * rng.randint(10**18, 2**63 - 1)
+            c.set(f"sem:{value}", "answer", ex=3600)
         for i in range(10):
-            c.set(f"emb:v2:{i:064x}", "vector", ex=3600)  # full SHA-256-length keys
+            c.set(f"emb:v2:{hashlib.sha256(str(i).encode()).hexdigest()}", "vector", ex=3600)  # full SHA-256 keys
 
 CHECK_PAGES = [c.page.rstrip("/") for c in REGISTRY]  # every check's page, from the registry
 

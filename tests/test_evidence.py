@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from checks import Config, Status, run
-from checks.evidence import collision_odds, key_shape
+from checks.evidence import collision_odds, key_shape, key_shapes
 from conftest import SCENARIOS, by_id, drive, seed
 
 FAILURES = (SCENARIOS / "healthy" / "FAILURES.md").read_text(encoding="utf-8")
@@ -74,6 +74,29 @@ def test_key_shapes_and_collision_odds():
     assert key_shape("resp:v3:" + "ab" * 32) == ("resp:v3", "hex64")
     assert key_shape("cache:-3074457345618258603") == ("cache", "python_hash")
     assert key_shape("plain") == ("(no prefix)", "other")
+
+
+def test_key_shapes_judge_the_whole_sample_not_one_key():
+    import hashlib
+    import random
+
+    # Sequential numeric ids are ids, not 6-character hex hashes.
+    ids = [f"key:{123456 + i}" for i in range(50)]
+    assert {shape for _, shape in key_shapes(ids)} == {"decimal"}
+    # A SHA-256 prefix that happens to draw no letter is still a hex hash among its siblings.
+    digests = [f"resp:{hashlib.sha256(str(i).encode()).hexdigest()[:16]}" for i in range(200)]
+    digests.append("resp:1234567890123456")
+    assert {shape for _, shape in key_shapes(digests)} == {"hex16"}
+    # Python's hash() is signed: about half negative. Unsigned 19-digit numbers are not it.
+    rng = random.Random(1)
+    salted = [f"sem:{rng.randint(-2**63, 2**63 - 1)}" for _ in range(40)]
+    salted = [k for k in salted if len(k.split(":")[1].lstrip("-")) >= 15]
+    assert {shape for _, shape in key_shapes(salted)} == {"python_hash"}
+    unsigned = [f"doc:{rng.randint(10**18, 9 * 10**18)}" for _ in range(40)]
+    assert {shape for _, shape in key_shapes(unsigned)} == {"decimal"}
+    # Hex ids counted up from somewhere are not hashes either.
+    counters = [f"job:{0xabc000 + i:06x}" for i in range(30)]
+    assert {shape for _, shape in key_shapes(counters)} == {"sequential"}
     # 32-bit hashes: about 1.2% for 10,000 keys, and certain well before 1,000,000.
     assert collision_odds(10_000, 32) == pytest.approx(0.0116, abs=0.0005)
     assert collision_odds(1_000_000, 32) > 0.99
