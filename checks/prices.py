@@ -3,18 +3,22 @@
 ``prices.json`` (optional, in the data folder)::
 
     {
-      "models": {"my-finetune": {"input_usd_per_mtok": 0.30, "output_usd_per_mtok": 1.20}},
+      "models": {"my-finetune": {"input_usd_per_mtok": 0.30, "output_usd_per_mtok": 1.20,
+                                 "cached_input_usd_per_mtok": 0.15}},
       "retrieval_usd_per_query": 0.0001,
       "redis_usd_per_month": 30
     }
 
 A model named there wins over the library. A model neither knows is never
-priced at zero: the caller is told its name.
+priced at zero: the caller is told its name. Library prices are looked up at the
+request's date (prices change; the library knows when), and input tokens read
+from the provider's prompt cache (``cached_input_tokens``) at its cached-input rate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +36,11 @@ class Rate:
     input_per_token: float
     output_per_token: float
     source: str  # "genai-prices x.y.z" or "prices.json"
+    cached_input_per_token: float | None = None  # None: the model has no cheaper rate for cached input
+
+    def price(self, tin: int, tout: int, cached: int = 0) -> float:
+        cached_rate = self.input_per_token if self.cached_input_per_token is None else self.cached_input_per_token
+        return (tin - cached) * self.input_per_token + cached * cached_rate + tout * self.output_per_token
 
 
 @dataclass
@@ -40,7 +49,7 @@ class PriceBook:
     retrieval_usd_per_query: float = 0.0
     redis_usd_per_month: float = 0.0
     file: str | None = None
-    _cache: dict[str, Rate | None] = field(default_factory=dict)
+    _cache: dict[tuple[str, int], Rate | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path, describe) -> "PriceBook":
@@ -48,7 +57,8 @@ class PriceBook:
         if not path.exists():
             return cls()
         data = load_json(path, _SCHEMA)
-        own = {name: Rate(v["input_usd_per_mtok"] / 1e6, v.get("output_usd_per_mtok", 0.0) / 1e6, PRICE_FILE)
+        own = {name: Rate(v["input_usd_per_mtok"] / 1e6, v.get("output_usd_per_mtok", 0.0) / 1e6, PRICE_FILE,
+                          v["cached_input_usd_per_mtok"] / 1e6 if "cached_input_usd_per_mtok" in v else None)
                for name, v in data.get("models", {}).items()}
         return cls(own, float(data.get("retrieval_usd_per_query", 0.0)),
                    float(data.get("redis_usd_per_month", 0.0)), describe(path))
@@ -58,28 +68,40 @@ class PriceBook:
         used = [r for r in self._cache.values() if r is not None] + list(self.own.values())
         return sorted({r.source for r in used})
 
-    def rate(self, model: str) -> Rate | None:
+    def rate(self, model: str, ts: float | None = None) -> Rate | None:
+        """The model's rates on the day of ``ts`` (Unix seconds, UTC; today when ``None``)."""
         if model in self.own:
             return self.own[model]
-        if model not in self._cache:
-            self._cache[model] = _library_rate(model)
-        return self._cache[model]
+        day = int(ts // 86400) if ts is not None else -1
+        key = (model, day)
+        if key not in self._cache:
+            self._cache[key] = _library_rate(model, day)
+        return self._cache[key]
 
 
-def _library_rate(model: str) -> Rate | None:
+def _library_rate(model: str, day: int = -1) -> Rate | None:
+    """The library's rates for ``model`` on day ``day`` (days since 1970-01-01, UTC; -1: today)."""
     from genai_prices import Usage, __version__, calc_price
 
+    when = None if day < 0 else datetime.fromtimestamp(day * 86400 + 43200, tz=timezone.utc)
     ref, provider_hint = model, None
     if "/" in model:  # "openai/text-embedding-3-small"
         provider_hint, ref = model.split("/", 1)
     for provider in ((provider_hint,) if provider_hint else _PROVIDERS):
         try:
-            inp = calc_price(Usage(input_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider)
-            out = calc_price(Usage(output_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider)
+            inp = calc_price(Usage(input_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider,
+                             genai_request_timestamp=when)
+            out = calc_price(Usage(output_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider,
+                             genai_request_timestamp=when)
+            cached = calc_price(Usage(input_tokens=_PROBE_TOKENS, cache_read_tokens=_PROBE_TOKENS), model_ref=ref,
+                                provider_id=provider, genai_request_timestamp=when)
         except LookupError:
             continue
         per = Decimal(_PROBE_TOKENS)
-        return Rate(float(inp.total_price / per), float(out.total_price / per), f"genai-prices {__version__}")
+        cached_rate = float(cached.total_price / per)
+        input_rate = float(inp.total_price / per)
+        return Rate(input_rate, float(out.total_price / per), f"genai-prices {__version__}",
+                    cached_rate if cached_rate < input_rate else None)
     return None
 
 
@@ -89,7 +111,8 @@ _SCHEMA = {
         "models": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["input_usd_per_mtok"],
             "properties": {"input_usd_per_mtok": {"type": "number", "minimum": 0},
-                           "output_usd_per_mtok": {"type": "number", "minimum": 0}}}},
+                           "output_usd_per_mtok": {"type": "number", "minimum": 0},
+                           "cached_input_usd_per_mtok": {"type": "number", "minimum": 0}}}},
         "retrieval_usd_per_query": {"type": "number", "minimum": 0},
         "redis_usd_per_month": {"type": "number", "minimum": 0},
     },

@@ -54,7 +54,7 @@ MAX_TS = 253_402_214_400.0  # 9999-12-31T00:00:00Z: later times cannot be shown 
 MAX_TOKENS = 10 ** 9  # per request; no context window comes near
 MAX_AMOUNT = 1e9  # cost_usd and latency_ms per request
 MAX_DIMENSIONS = 16_384
-_INT_FIELDS = ("input_tokens", "output_tokens", "embedding_tokens")
+_INT_FIELDS = ("input_tokens", "output_tokens", "embedding_tokens", "cached_input_tokens")
 _NUM_FIELDS = ("cost_usd", "latency_ms")
 _STR_FIELDS = ("query", "model", "embedding_model")
 
@@ -69,6 +69,7 @@ class Record:
     output_tokens: int | None = None
     embedding_model: str | None = None
     embedding_tokens: int | None = None
+    cached_input_tokens: int | None = None  # of input_tokens, read from the provider's prompt cache
     cost_usd: float | None = None
     latency_ms: float | None = None
     embedding: list[float] | None = None
@@ -163,6 +164,9 @@ def to_record(obj: object) -> Record:
         value = get(name)
         if value is not None and value != "":
             setattr(rec, name, _non_negative(name, value, whole))
+    if rec.cached_input_tokens is not None and (rec.input_tokens is None or rec.cached_input_tokens > rec.input_tokens):
+        raise BadRecord("cached_input_tokens is part of input_tokens, so it cannot exceed it"
+                        + ("" if rec.input_tokens is not None else " (input_tokens is missing)"))
     vector = get("embedding")
     if vector is not None and vector != "":
         if isinstance(vector, str):

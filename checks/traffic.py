@@ -106,14 +106,14 @@ class Traffic:
 
 
 def _price(prices: PriceBook, model: str | None, tin: int | None, tout: int | None,
-           unknown: dict[str, int]) -> float | None:
+           unknown: dict[str, int], ts: float | None = None, cached: int | None = None) -> float | None:
     if model is None or tin is None:
         return None
-    rate = prices.rate(model)
+    rate = prices.rate(model, ts)
     if rate is None:
         unknown[model] = unknown.get(model, 0) + 1
         return None
-    return tin * rate.input_per_token + (tout or 0) * rate.output_per_token
+    return rate.price(tin, tout or 0, cached or 0)
 
 
 def analyse(path: Path, prices: PriceBook) -> Traffic:
@@ -135,8 +135,9 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
             t.unlayered += 1
             continue
         layers[layer] += 1
-        llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, t.unknown_models)
-        emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, t.unknown_models)
+        llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, t.unknown_models, ts,
+                     rec.cached_input_tokens)
+        emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, t.unknown_models, ts)
         pays = BY_LAYER[layer]
         pays_llm, pays_emb = pays.pays_llm, pays.pays_embedding
         if llm is None:

@@ -341,3 +341,51 @@ def test_a_copy_of_the_sample_log_is_sample_data_wherever_it_is(tmp_path):
     by_id = results(own)
     for cid in ("hit_rate", "cost_savings", "query_diversity"):
         assert by_id[cid].sample and "a copy of the shipped sample data" in by_id[cid].source.detail
+
+
+def test_prices_are_looked_up_at_the_request_date(tmp_path):
+    """genai-prices knows when a price changed: a request is priced at its own date, not today's."""
+    from datetime import datetime, timezone
+
+    from checks.prices import PriceBook
+
+    model = "aws/global.openai.gpt-5.6-sol"  # $5/M input before 2026-08-21, $4/M from then (genai-prices 0.2.3)
+    before = datetime(2026, 8, 19, tzinfo=timezone.utc).timestamp()
+    after = datetime(2026, 8, 23, tzinfo=timezone.utc).timestamp()
+    book = PriceBook()
+    assert book.rate(model, before).input_per_token == pytest.approx(5e-6)
+    assert book.rate(model, after).input_per_token == pytest.approx(4e-6)
+    records = [{"ts": before, "query": "a", "cache_layer": "none", "model": model, "input_tokens": 1_000_000,
+                "output_tokens": 0},
+               {"ts": after, "query": "b", "cache_layer": "none", "model": model, "input_tokens": 1_000_000,
+                "output_tokens": 0}]
+    write_log(tmp_path, records, prices={"redis_usd_per_month": 0})
+    r = results(tmp_path)["cost_savings"]
+    days = (after - before) / 86400
+    assert r.metrics["baseline_cost_per_day"] == pytest.approx((5.0 + 4.0) / days)
+
+
+def test_cached_input_tokens_are_priced_at_the_cached_rate(tmp_path):
+    # 1,000 input tokens, 400 of them read from the provider's prompt cache: 600 × $1/M + 400 × $0.25/M.
+    prices = {"models": {"m-llm": {"input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0,
+                                   "cached_input_usd_per_mtok": 0.25}}, "redis_usd_per_month": 0}
+    records = [req(0, "none", "a", cached_input_tokens=400, embedding_model=None, embedding_tokens=None),
+               req(86400, "none", "b", embedding_model=None, embedding_tokens=None)]
+    write_log(tmp_path, records, prices=prices)
+    r = results(tmp_path)["cost_savings"]
+    llm_cached = 600 * 1e-6 + 400 * 0.25e-6 + 500 * 2e-6
+    llm_plain = 1000 * 1e-6 + 500 * 2e-6
+    assert r.metrics["current_cost_per_day"] == pytest.approx(llm_cached + llm_plain)
+    # The library's cached-input rate: gpt-4o-mini reads cached input at half its input price.
+    from checks.prices import PriceBook
+
+    rate = PriceBook().rate("gpt-4o-mini")
+    assert rate.cached_input_per_token == pytest.approx(rate.input_per_token / 2)
+    assert rate.price(1000, 0, 1000) == pytest.approx(1000 * rate.input_per_token / 2)
+
+
+def test_cached_input_tokens_cannot_exceed_input_tokens():
+    with pytest.raises(BadRecord, match="cannot exceed"):
+        to_record({"ts": 0, "query": "q", "input_tokens": 10, "cached_input_tokens": 11})
+    with pytest.raises(BadRecord, match="input_tokens is missing"):
+        to_record({"ts": 0, "query": "q", "cached_input_tokens": 11})
