@@ -282,10 +282,11 @@ def _neighbours_exact(mat: np.ndarray, floor: float) -> tuple[Pairs, list[float]
 def _sketch(mat: np.ndarray, centre: np.ndarray, bits: int, rng) -> np.ndarray:
     """Random-hyperplane signs of the centred rows, packed into uint64 words (n x bits/64)."""
     planes = rng.standard_normal((mat.shape[1], bits)).astype(np.float32)
+    shift = centre @ planes  # (x - c) . p = x . p - c . p: no centred copy of the rows
     out = np.empty((len(mat), bits // 64), dtype=np.uint64)
     weights = (np.uint64(1) << np.arange(64, dtype=np.uint64))
     for lo in range(0, len(mat), 65_536):
-        signs = ((mat[lo:lo + 65_536].astype(np.float32) - centre) @ planes) > 0
+        signs = (mat[lo:lo + 65_536] @ planes) > shift
         out[lo:lo + 65_536] = (signs.reshape(len(signs), bits // 64, 64).astype(np.uint64) * weights).sum(axis=2)
     return out
 
@@ -298,15 +299,17 @@ def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
     rows' centroid: a static model's vectors share a common direction) and pairs every row with the
     ``ANN_WINDOW`` rows after it. A 128-bit sketch estimates each proposed pair's angle; pairs far
     below the floor are dropped, and the rest are verified with the exact cosine, so no pair below the
-    floor is ever accepted. ``benchmarks/querylog.py`` measures its recall against the exact search.
+    floor is ever accepted. ``benchmarks/querylog.py`` measures the replay's gap to the exact search.
     """
     n = len(mat)
     rng = np.random.default_rng(seed)
-    centre = mat[: min(n, 100_000)].astype(np.float32).mean(axis=0)
+    centre = mat[: min(n, 100_000)].mean(axis=0)
     est = _sketch(mat, centre, 128, rng)
     # The centred angle of a pair at the floor is wider than its raw angle: filter generously.
     min_agree = 0.62
-    kept: list[np.ndarray] = []
+    max_differ = int((1 - min_agree) * 128)
+    kept = np.empty(0, dtype=np.int64)
+    xs, ys, ss = [], [], []
     for _ in range(ANN_TABLES):
         keys = _sketch(mat, centre, 64, rng)[:, 0] >> np.uint64(32)
         order = np.argsort(keys, kind="stable")
@@ -314,21 +317,26 @@ def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
         codes = []
         for lag in range(1, ANN_WINDOW + 1):
             i, j = order[:-lag], order[lag:]
-            agree = 1.0 - (np.bitwise_count(est[i] ^ est[j]).sum(axis=1) / 128.0)
-            good = agree >= min_agree
+            differ = np.bitwise_count(est[i, 0] ^ est[j, 0]) + np.bitwise_count(est[i, 1] ^ est[j, 1])
+            good = differ <= max_differ
             a, b = i[good], j[good]
             codes.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
-        kept.append(_sorted_unique(np.concatenate(codes)))
-    codes = _sorted_unique(np.concatenate(kept)) if kept else np.empty(0, dtype=np.int64)
-    xs, ys, ss = [], [], []
-    for lo in range(0, codes.size, 500_000):
-        part = codes[lo:lo + 500_000]
-        i, j = part // n, part % n
-        sims = np.einsum("ij,ij->i", mat[i].astype(np.float32), mat[j].astype(np.float32))
-        keep = sims >= floor - 1e-6
-        xs.append(i[keep])
-        ys.append(j[keep])
-        ss.append(sims[keep].astype(np.float32))
+        new = _sorted_unique(np.concatenate(codes))
+        del codes
+        if kept.size:  # only pairs no earlier table proposed are verified
+            at = np.minimum(np.searchsorted(kept, new), kept.size - 1)
+            new = new[kept[at] != new]
+        if new.size == 0:
+            continue
+        kept = np.sort(np.concatenate([kept, new]), kind="stable")
+        for lo in range(0, new.size, 262_144):
+            part = new[lo:lo + 262_144]
+            i, j = part // n, part % n
+            sims = np.einsum("ij,ij->i", mat[i], mat[j])
+            keep = sims >= floor - 1e-6
+            xs.append(i[keep])
+            ys.append(j[keep])
+            ss.append(sims[keep].astype(np.float32))
     if not xs:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
@@ -343,7 +351,7 @@ def _best_earlier_dense(mat: np.ndarray, sample: list[int], window: int) -> list
         if hi <= lo:
             out.extend([0.0] * rows.size)
             continue
-        sims = mat[rows].astype(np.float32) @ mat[lo:hi].astype(np.float32).T
+        sims = mat[rows] @ mat[lo:hi].T
         earlier = np.arange(lo, hi)[None, :]
         sims[(earlier >= rows[:, None]) | (earlier < rows[:, None] - window)] = 0.0
         out.extend(np.maximum(sims.max(axis=1), 0.0).tolist())
@@ -449,7 +457,7 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
         else:
             from . import embedding
 
-            mat = embedding.embed([distinct.norms[d] for d in firsts], vector_cache).astype(np.float16)
+            mat = embedding.embed([distinct.norms[d] for d in firsts], vector_cache)
         floor = min(NEIGHBOUR_FLOOR, default)
         if len(firsts) <= EXACT_LIMIT:
             pairs, best = _neighbours_exact(mat, floor)

@@ -48,7 +48,7 @@ def test_results_are_admonitions_coloured_by_status(sample_site):
     parser, html = parse(sample_site, "checks/hit-rate")
     (result,) = parser.results
     assert result["data-status"] == "pass" and "success" in result["class"].split()
-    assert "bar ≥ 30%" in html and "hit rate 39.8% (1,950 hits of 4,900 lookups)" in html
+    assert "bar ≥ 30%" in html and "request hit rate 39.8% (1,950 of 4,900 requests, from the log)" in html
 
 
 def test_every_section_of_the_notebook_is_on_the_site(sample_site):
@@ -146,7 +146,7 @@ def test_failures_page_shows_findings_beside_the_learners_text(redis_server, sce
     site = built(tmp_path, {"BRIDGE_DATA": str(folder), "REDIS_URL": redis_server.url})
     parser, html = parse(site, "checks/failures")
     assert parser.results[0]["data-status"] == "pass"
-    for text in ["Stale data after updates: documented with a fix (FAILURES.md, line 18)",
+    for text in ["Stale data after updates: documented with a fix (FAILURES.md, line 24)",
                  "Finding, Redis memory overflow (OOM): No memory limit",
                  "Finding, Stale data after updates: 40 of 70 keys (57%) have no TTL",
                  "Finding, Hash collisions: resp:v1: 40 sampled keys end in a 8-character hex hash (32 bits)",
