@@ -24,7 +24,6 @@ import stat
 import sys
 import tempfile
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +75,8 @@ def folder(base: Path) -> Path | None:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """The package's own source and the versions that shape its results."""
+    from importlib import metadata  # 60 ms of imports: only when a key is needed
+
     digest = hashlib.sha256(f"{FORMAT}:{sys.version_info[:2]}".encode())
     for name in ("genai-prices", "numpy", "scipy"):
         try:

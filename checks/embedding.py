@@ -38,11 +38,11 @@ _CHUNK = 20_000
 
 def unavailable() -> str | None:
     """Why the embedding backend cannot run here, or ``None`` when it can."""
+    from importlib.util import find_spec
+
     if not (MODEL_DIR / "model.safetensors").is_file():
         return f"the model files are missing from {MODEL_DIR}"
-    try:
-        import model2vec  # noqa: F401
-    except ImportError:
+    if find_spec("model2vec") is None:  # found, not imported: a cached analysis needs no model
         return "the model2vec package is not installed (run the set-up command in the README)"
     return None
 
@@ -53,9 +53,12 @@ def label() -> str:
 
 @lru_cache(maxsize=1)
 def model_digest() -> str:
+    """Identifies the shipped model: its provenance record and file sizes (no 15 MB read per run)."""
     digest = hashlib.sha256()
-    for name in ("model.safetensors", "tokenizer.json", "config.json"):
+    for name in ("PROVENANCE.json", "config.json"):
         digest.update((MODEL_DIR / name).read_bytes())
+    for name in ("model.safetensors", "tokenizer.json"):
+        digest.update(str((MODEL_DIR / name).stat().st_size).encode())
     return digest.hexdigest()[:16]
 
 
@@ -135,13 +138,13 @@ def _load_cache(path: Path | None):
     if path is None or not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
             keys, vecs = data["keys"], data["vectors"]
         if keys.ndim != 1 or vecs.shape != (keys.size, _model().matrix.shape[1]):
             return None
         return keys, vecs
-    except (OSError, ValueError, KeyError, EOFError):
-        return None  # absent, partial or foreign: embed again
+    except Exception:  # noqa: BLE001 - absent, partial, foreign or not a zip: embed again
+        return None
 
 
 def _save_cache(path: Path | None, keys, vecs) -> None:
@@ -182,7 +185,8 @@ def embed(texts: list[str], cache_folder: Path | None = None) -> "np.ndarray":
     shown = False
     for lo in range(0, todo.size, _CHUNK):
         rows = todo[lo:lo + _CHUNK]
-        out[rows] = model.encode([texts[i] for i in rows])
+        # Through float16, as the cache keeps them: a cold run and a cached one see the same vectors.
+        out[rows] = model.encode([texts[i] for i in rows]).astype(np.float16)
         if PROGRESS is not None and (shown or time.perf_counter() - start > PROGRESS_AFTER_S):
             shown = True
             PROGRESS(min(lo + _CHUNK, todo.size), todo.size)

