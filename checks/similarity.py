@@ -51,6 +51,8 @@ _COLS = 1 << _COL_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 EXACT_LIMIT = 20_000  # distinct vectors compared all-against-all; more go through sketches
 ANN_TABLES, ANN_WINDOW = 32, 16
+MAX_PROPOSED = 30_000_000  # proposed pairs remembered to avoid verifying one twice (240 MB)
+MAX_HELD_PAIRS = 8_000_000  # verified pairs held before each row is cut to its most similar
 
 def trigrams(norm: str) -> set[str]:
     padded = f" {norm} "
@@ -310,6 +312,7 @@ def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
     max_differ = int((1 - min_agree) * 128)
     kept = np.empty(0, dtype=np.int64)
     xs, ys, ss = [], [], []
+    held = 0
     for _ in range(ANN_TABLES):
         keys = _sketch(mat, centre, 64, rng)[:, 0] >> np.uint64(32)
         order = np.argsort(keys, kind="stable")
@@ -328,7 +331,8 @@ def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
             new = new[kept[at] != new]
         if new.size == 0:
             continue
-        kept = np.sort(np.concatenate([kept, new]), kind="stable")
+        if kept.size + new.size <= MAX_PROPOSED:  # past this, memory wins: a pair may be verified twice
+            kept = np.sort(np.concatenate([kept, new]), kind="stable")
         for lo in range(0, new.size, 262_144):
             part = new[lo:lo + 262_144]
             i, j = part // n, part % n
@@ -337,9 +341,34 @@ def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
             xs.append(i[keep])
             ys.append(j[keep])
             ss.append(sims[keep].astype(np.float32))
+            held += int(keep.sum())
+        if held > MAX_HELD_PAIRS:  # dense clusters: keep each row's most similar, as the replay does
+            pairs = _cap_pairs((np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)), n)
+            xs, ys, ss = [pairs[0]], [pairs[1]], [pairs[2]]
+            held = pairs[0].size
     if not xs:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+    return _cap_pairs((np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)), n)
+
+
+def _cap_pairs(pairs: Pairs, n: int, cap: int = MAX_NEIGHBOURS) -> Pairs:
+    """Unique pairs, keeping a pair only while it is among the ``cap`` most similar of one of its rows:
+    the replay never looks further (``neighbour_table``), so nothing it uses is lost."""
+    x, y, s = pairs
+    codes = np.minimum(x, y).astype(np.int64) * n + np.maximum(x, y)
+    codes, first = np.unique(codes, return_index=True)
+    s = s[first]
+    a, b = codes // n, codes % n
+    src = np.concatenate([a, b])
+    sim = np.concatenate([s, s])
+    idx = np.concatenate([np.arange(codes.size), np.arange(codes.size)])
+    order = np.lexsort((-sim, src))
+    src, idx = src[order], idx[order]
+    starts = np.searchsorted(src, np.arange(n))
+    rank = np.arange(src.size) - starts[src]
+    keep = np.zeros(codes.size, dtype=bool)
+    keep[idx[rank < cap]] = True
+    return a[keep], b[keep], s[keep]
 
 
 def _best_earlier_dense(mat: np.ndarray, sample: list[int], window: int) -> list[float]:

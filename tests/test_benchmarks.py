@@ -25,9 +25,11 @@ def run(*args: str, timeout: int = 300) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="benchmarks/querylog.py reads peak memory with `resource`")
 def test_querylog_benchmark_runs_on_a_small_log():
     out = run("benchmarks/querylog.py", "--sizes", "3000")
-    assert re.search(r"3,000\s+parse\s+[\d.]+", out)
-    full = re.search(r"3,000\s+full\s+[\d.]+\s+[\d,]+.*× the floor; ([\d,]+) distinct", out)
-    assert full and 0 < int(full.group(1).replace(",", "")) <= 3000
+    for what in ("json", "reader", "priced", "cold", "warm"):
+        assert re.search(rf"3,000\s+{what}\s+[\d.]+\s+[\d,]+\s+[\d.]+×", out), what
+    cold = re.search(r"3,000\s+cold\s.*?([\d,]+) distinct, embedding, diversity", out)
+    assert cold and 0 < int(cold.group(1).replace(",", "")) <= 3000
+    assert re.search(r"3,000\s+gap\s.*replay hit rate exact [\d.]+%, with sketches [\d.]+%", out)
 
 
 def test_build_benchmark_prints_every_verdict():
