@@ -31,11 +31,19 @@ class Distinct:
     examples: list[str] = field(default_factory=list)  # the first raw spelling of each
     vectors: list[Any] = field(default_factory=list)  # numpy float32 arrays, when the log has vectors
     index: dict[str, int] = field(default_factory=dict)
+    raw: dict[str, int] = field(default_factory=dict)  # each spelling seen, to its id: normalised once
     ts: array = field(default_factory=lambda: array("d"))
     ids: array = field(default_factory=lambda: array("l"))
     miss: array = field(default_factory=lambda: array("b"))  # 1: a full miss (cache_layer none)
 
     def add(self, ts: float, query: str, vector: list[float] | None = None, miss: bool = False) -> None:
+        did = self.raw.get(query)
+        if did is not None and (vector is None or not self.vectors):
+            self.counts[did] += 1
+            self.ts.append(ts)
+            self.ids.append(did)
+            self.miss.append(1 if miss else 0)
+            return
         norm = normalise(query)
         did = self.index.get(norm)
         if did is None:
@@ -48,6 +56,8 @@ class Distinct:
                 import numpy as np  # only logs that carry vectors pay for numpy here
 
                 self.vectors.append(np.asarray(vector, dtype=np.float32))
+        if len(self.raw) < 2_000_000:
+            self.raw[query] = did
         self.counts[did] += 1
         self.ts.append(ts)
         self.ids.append(did)
