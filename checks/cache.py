@@ -2,8 +2,11 @@
 
 Live data is never cached: Redis is asked on every build. What is cached is the analysis of a
 query log (costs, layers, the replay), under a key made of the sha256 of the log's bytes, of
-``prices.json``'s bytes, of the ``checks`` package's source, of the price library's version and
-of the replay's settings: change any of them and the analysis is computed again. (A cache keyed
+``prices.json``'s bytes, of the source of the modules that make an analysis, of the versions of
+the libraries that shape its figures (the price library's included), of the embedding model and
+of the replay's settings: change any of them and the analysis is computed again. The shipped
+sample's analysis ships with the package under the same key (``shipped_sample``), so building
+the public site needs neither numpy nor the model. (A cache keyed
 on page source, as notebook-based sites use, would show old numbers; this one cannot.)
 
 It lives in the user's cache folder (never the learner's data folder). What is loaded from there
@@ -21,7 +24,6 @@ import logging
 import os
 import pickle
 import stat
-import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .config import Config
 
-FORMAT = 2
+FORMAT = 3
 REFUSED: list[str] = []  # why a cache folder was not used, for the command line to say
 log = logging.getLogger("mkdocs.plugins.bridge-checks")
 
@@ -72,25 +74,6 @@ def folder(base: Path) -> Path | None:
     return private_folder(base, "analytics")
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """The package's own source and the versions that shape its results."""
-    from importlib import metadata  # 60 ms of imports: only when a key is needed
-
-    digest = hashlib.sha256(f"{FORMAT}:{sys.version_info[:2]}".encode())
-    for name in ("genai-prices", "numpy", "scipy"):
-        try:
-            digest.update(f"{name}={metadata.version(name)};".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=none;".encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*")):
-        if path.suffix in {".py", ".json"} and path.is_file():
-            digest.update(path.relative_to(package).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def file_digest(path: Path | None) -> str:
     """The sha256 of a regular file's bytes (``InputError`` for anything else), or "absent"."""
     from .files import open_regular
@@ -104,8 +87,52 @@ def file_digest(path: Path | None) -> str:
     return digest.hexdigest()
 
 
-def key(*parts: str) -> str:
-    return hashlib.sha256("\x00".join((code_version(), *parts)).encode()).hexdigest()
+# The modules whose code decides what an analysis of a log holds; nothing else shapes a Traffic.
+ANALYSIS_MODULES = ("traffic.py", "querylog.py", "queries.py", "similarity.py", "embedding.py", "prices.py",
+                    "files.py", "errors.py", "cache.py")
+
+
+@lru_cache(maxsize=1)
+def analysis_version() -> str:
+    """What an analysis depends on: its modules' source, the libraries' versions and the model."""
+    from importlib import metadata
+
+    from . import embedding
+
+    digest = hashlib.sha256(f"{FORMAT}".encode())  # not Python's version: the figures do not depend on it
+    for name in ("genai-prices", "numpy", "scipy", "model2vec", "orjson"):
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none;".encode())
+    package = Path(__file__).resolve().parent
+    for name in ANALYSIS_MODULES:
+        digest.update(name.encode())
+        digest.update((package / name).read_bytes())
+    digest.update((embedding.unavailable() or embedding.model_digest()).encode())
+    return digest.hexdigest()
+
+
+def analysis_key(*parts: str) -> str:
+    return hashlib.sha256("\x00".join((analysis_version(), *parts)).encode()).hexdigest()
+
+
+SHIPPED_SAMPLE = Path(__file__).resolve().parent / "sample_analysis.pickle"
+
+
+def shipped_sample(name: str) -> Any | None:
+    """The shipped sample log's analysis, made by ``scripts/make_sample_log.py --analysis`` and shipped
+    with the package like its code: used when the key (the log's bytes, prices.json's, the settings
+    and ``analysis_version()``) is exactly the one it was made under, so a build of the sample needs
+    no numpy, scipy or model at all."""
+    try:
+        with open(SHIPPED_SAMPLE, "rb") as fh:
+            stored = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != name:
+        return None
+    return stored.get("traffic")
 
 
 def load(config: "Config", name: str) -> Any | None:

@@ -124,11 +124,10 @@ class Context:
             prices_digest = cache.file_digest(prices_path)
         except InputError as exc:
             prices_digest = "unreadable:" + exc.message
-        from . import embedding
-
-        backend = embedding.unavailable() or embedding.model_digest()
-        name = cache.key(cache.file_digest(path), path.suffix.lower(), prices_digest, repr(ttl), backend)
+        name = self.analysis_key(path, prices_digest)
         cached = cache.load(self.config, name)
+        if not isinstance(cached, Traffic):
+            cached = cache.shipped_sample(name)  # the shipped sample, analysed when it was made
         if isinstance(cached, Traffic):
             cached.path = path  # the same bytes may sit elsewhere now
             return cached
@@ -143,6 +142,10 @@ class Context:
             traffic.replay(ttl, self.vector_cache())
         cache.save(self.config, name, traffic)
         return traffic
+
+    def analysis_key(self, path: Path, prices_digest: str) -> str:
+        return cache.analysis_key(cache.file_digest(path), path.suffix.lower(), prices_digest,
+                                  repr(self.config.replay_ttl_s))
 
     def vector_cache(self) -> Path | None:
         """Where query vectors are kept between runs: the private cache folder, when the cache is on."""

@@ -3,6 +3,7 @@
     python scripts/make_sample_log.py stubs/query_log.jsonl            # the shipped sample (4,900 requests)
     python scripts/make_sample_log.py big.jsonl --requests 1000000     # for benchmarks
     python scripts/make_sample_log.py stubs/query_log.jsonl --summaries  # and the summary files beside it
+    python scripts/make_sample_log.py stubs/query_log.jsonl --analysis   # and checks/sample_analysis.pickle
 
 Traffic over a week: popular questions asked again in the same words, paraphrases
 of them, and one-off questions. Each request's cache layer comes from simulating
@@ -188,6 +189,9 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--requests", type=int, default=4900)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--analysis", action="store_true",
+                   help="also write checks/sample_analysis.pickle: the log's analysis, shipped so that a build of "
+                        "the sample needs no numpy, scipy or model (run it after any change the test names)")
     p.add_argument("--summaries", action="store_true",
                    help="also write cache_metrics.json, cost_analytics.json and query_diversity.json beside "
                         "the log, computed from it by the checks package")
@@ -198,6 +202,23 @@ def main() -> None:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     if args.summaries:
         write_summaries(args.out)
+    if args.analysis:
+        write_analysis(args.out)
+
+
+def write_analysis(log: Path) -> None:
+    """The shipped sample's analysis, computed by the checks package itself, under the key it is used by."""
+    import pickle
+
+    from checks import Config, cache
+    from checks.context import Context
+
+    ctx = Context(Config(data_dir=log.parent, use_redis=False, use_cache=False))
+    traffic = ctx.traffic()
+    name = ctx.analysis_key(log, cache.file_digest(log.parent / "prices.json"))
+    with open(cache.SHIPPED_SAMPLE, "wb") as fh:
+        pickle.dump({"key": name, "traffic": traffic}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    print(f"wrote {cache.SHIPPED_SAMPLE} ({cache.SHIPPED_SAMPLE.stat().st_size:,} bytes)")
 
 
 def write_summaries(log: Path) -> None:

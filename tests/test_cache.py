@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from checks import Config, run
 from checks import cache
-from conftest import by_id
+from conftest import ROOT, by_id
 
 
 def write_log(folder: Path, misses: int) -> None:
@@ -64,3 +66,38 @@ def test_cache_folder_is_private():
     if os.name == "nt":
         pytest.skip("POSIX permissions")
     assert cache.folder(CONFIG.cache_root).stat().st_mode & 0o077 == 0
+
+
+def test_the_shipped_sample_analysis_is_current_and_true():
+    """checks/sample_analysis.pickle is the same code's output for the shipped log: its key is the one a run
+    computes now, and a fresh analysis gives the same figures. If this fails, regenerate it with
+    `python scripts/make_sample_log.py stubs/query_log.jsonl --analysis`."""
+    import pickle
+    import sys as _sys
+
+    from checks import Config, cache
+    from checks.context import Context
+
+    ctx = Context(Config(sample=True, use_cache=False))
+    log = ctx.log_path()
+    name = ctx.analysis_key(log, cache.file_digest(ctx.folder / "prices.json"))
+    with open(cache.SHIPPED_SAMPLE, "rb") as fh:
+        stored = pickle.load(fh)
+    assert stored["key"] == name, "stale: run scripts/make_sample_log.py stubs/query_log.jsonl --analysis"
+    shipped = stored["traffic"]
+    from checks.prices import PriceBook
+    from checks.traffic import analyse
+
+    fresh = analyse(log, PriceBook.load(ctx.folder, ctx.describe))
+    assert fresh.layers == shipped.layers and fresh.costs() == shipped.costs()
+    fresh_replay = fresh.replay(None)
+    assert fresh_replay.answered == shipped._replay.answered
+    assert fresh_replay.buckets == shipped._replay.buckets
+    assert "numpy" in _sys.modules  # the fresh analysis needed it; the shipped one is read without it
+
+
+def test_a_sample_run_imports_no_heavy_library(tmp_path):
+    code = ("import sys\nfrom checks import Config, run\nrun(Config(sample=True, use_cache=False))\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'model2vec', 'genai_prices', 'tokenizers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
