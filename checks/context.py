@@ -8,6 +8,7 @@ however many places show its result.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
@@ -30,6 +31,24 @@ def schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``checks/schemas``."""
     text = resources.files("checks").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
+
+
+_RECENT: dict[tuple, Traffic] = {}  # this process's latest analyses, by the files' identity and stat
+
+
+def _signature(log: Path, prices: Path, ttl) -> tuple | None:
+    """What identifies the files' content without reading them: device, inode, size and modification
+    time in nanoseconds of the log and of prices.json (a rewrite changes the time)."""
+    try:
+        a = os.stat(log)
+    except OSError:
+        return None
+    try:
+        b = os.stat(prices)
+        pstat = (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
+    except OSError:
+        pstat = None
+    return (str(log), a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns, pstat, repr(ttl))
 
 
 class Context:
@@ -109,6 +128,22 @@ class Context:
         return self._memo.get("traffic", compute)
 
     def _analyse(self, path: Path) -> Traffic:
+        """The log's analysis: from this process's memory when the files are unchanged since the last
+        build (``mkdocs serve`` rebuilds without re-hashing a large log), else ``_analyse_bytes``."""
+        signature = _signature(path, self.folder / PRICE_FILE, self.config.replay_ttl_s)
+        if signature is not None and signature in _RECENT:
+            traffic = _RECENT[signature]
+            traffic.path = path
+            return traffic
+        traffic = self._analyse_bytes(path)
+        if signature is not None and signature == _signature(path, self.folder / PRICE_FILE,
+                                                              self.config.replay_ttl_s):
+            _RECENT[signature] = traffic  # unchanged while it was read: safe to reuse
+            while len(_RECENT) > 4:
+                _RECENT.pop(next(iter(_RECENT)))
+        return traffic
+
+    def _analyse_bytes(self, path: Path) -> Traffic:
         """The log's analysis, with its replay, from the cache when the same bytes were seen before.
 
         The key holds the log's bytes and its format (the same bytes named ``.csv`` are another

@@ -101,3 +101,25 @@ def test_a_sample_run_imports_no_heavy_library(tmp_path):
             "print(sorted(m for m in ('numpy', 'scipy', 'model2vec', 'genai_prices', 'tokenizers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_an_unchanged_log_is_not_read_again_in_the_same_process(tmp_path, monkeypatch):
+    """Under `mkdocs serve` every rebuild makes a new run: an unchanged log is neither hashed nor
+    unpickled again, and a changed one is."""
+    from checks import context
+
+    log = tmp_path / "query_log.jsonl"
+    log.write_text("".join(json.dumps({"ts": 1_800_000_000 + i, "query": f"q{i % 7}", "cache_layer": "none"}) + "\n"
+                           for i in range(50)))
+    reads = []
+    real = cache.file_digest
+    monkeypatch.setattr(cache, "file_digest", lambda p: reads.append(p) or real(p))
+    first = run(Config(data_dir=tmp_path, use_redis=False, use_cache=False))
+    n = len(reads)
+    second = run(Config(data_dir=tmp_path, use_redis=False, use_cache=False))
+    assert len(reads) == n and by_id(second)["hit_rate"].metrics == by_id(first)["hit_rate"].metrics
+    with open(log, "a") as fh:
+        fh.write(json.dumps({"ts": 1_800_000_100, "query": "new", "cache_layer": "response"}) + "\n")
+    third = by_id(run(Config(data_dir=tmp_path, use_redis=False, use_cache=False)))["hit_rate"]
+    assert len(reads) > n and third.metrics["hits"] == 1
+    context._RECENT.clear()
