@@ -50,6 +50,7 @@ _COL_BITS = 24
 _COLS = 1 << _COL_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 EXACT_LIMIT = 20_000  # distinct vectors compared all-against-all; more go through sketches
+REPLAY_DISTINCT_LIMIT = 60_000  # past this many distinct queries, the latest of the log are replayed
 ANN_TABLES, ANN_WINDOW = 32, 16
 MAX_PROPOSED = 30_000_000  # proposed pairs remembered to avoid verifying one twice (240 MB)
 MAX_HELD_PAIRS = 8_000_000  # verified pairs held before each row is cut to its most similar
@@ -413,16 +414,20 @@ def neighbour_table(n: int, pairs: Pairs, row_to_id: np.ndarray, cap: int = MAX_
                       array("f", sim.astype(np.float32).tobytes()))
 
 
-def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold: float, ttl: float | None) -> int:
+def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold: float, ttl: float | None,
+              counted_from: int = 0) -> int:
     """Requests a similarity cache at ``threshold`` would have answered, replayed in time order.
 
-    An entry is written when a request is not answered, and lives ``ttl`` seconds.
+    An entry is written when a request is not answered, and lives ``ttl`` seconds. Requests before
+    position ``counted_from`` only warm the cache: they are not counted.
     """
     stored: dict[int, float] = {}
     answered = 0
     ptr, idx, sims = nb.ptr, nb.idx, nb.sim
     threshold32 = float(np.float32(threshold)) - 1e-6  # similarities are stored as float32
-    for i in order:
+    for pos, i in enumerate(order):
+        if pos == counted_from:
+            answered = 0
         t, d = ts[i], ids[i]
         at = stored.get(d)
         if at is not None and (ttl is None or t - at <= ttl):
@@ -457,9 +462,52 @@ def _mode(distinct: Distinct, notes: list[str]) -> tuple[str, float]:
     return "text", DEFAULT_THRESHOLD["text"]
 
 
+def _window(distinct: Distinct, limit: int) -> tuple[Distinct, int]:
+    """The latest requests of the log that hold at most ``limit`` distinct queries, as a log of their own,
+    and how many of its first requests (half of them) only warm the cache."""
+    ts = np.frombuffer(distinct.ts, dtype=np.float64)
+    order = np.argsort(ts, kind="stable")
+    ids = np.frombuffer(distinct.ids, dtype=np.int64)[order] if distinct.ids.itemsize == 8 else \
+        np.asarray(distinct.ids, dtype=np.int64)[order]
+    seen: set[int] = set()
+    start = len(order)
+    while start > 0:
+        d = int(ids[start - 1])
+        if d not in seen:
+            if len(seen) >= limit:
+                break
+            seen.add(d)
+        start -= 1
+    sub = Distinct()
+    remap: dict[int, int] = {}
+    for i in order[start:].tolist():
+        d = distinct.ids[i]
+        nd = remap.get(d)
+        if nd is None:
+            nd = remap[d] = len(sub.norms)
+            sub.norms.append(distinct.norms[d])
+            sub.examples.append(distinct.examples[d])
+            sub.counts.append(0)
+            if distinct.vectors:
+                sub.vectors.append(distinct.vectors[d])
+        sub.counts[nd] += 1
+        sub.ts.append(distinct.ts[i])
+        sub.ids.append(nd)
+        sub.miss.append(distinct.miss[i])
+    return sub, len(sub.ids) // 2
+
+
 def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
            vector_cache: Path | None = None) -> Replay:
     notes: list[str] = []
+    warm = 0
+    if len(distinct.norms) > REPLAY_DISTINCT_LIMIT:
+        whole, whole_dist = len(distinct.ids), len(distinct.norms)
+        distinct, warm = _window(distinct, REPLAY_DISTINCT_LIMIT)
+        notes.append(f"The log has {whole_dist:,} distinct queries, more than the {REPLAY_DISTINCT_LIMIT:,} replayed "
+                     f"here: its latest {len(distinct.ids):,} requests (of {whole:,}) were replayed, the first "
+                     f"{warm:,} of them only to fill the cache, and the figures count the {len(distinct.ids) - warm:,} "
+                     "after them.")
     n_req, n_dist = len(distinct.ids), len(distinct.norms)
     order = np.argsort(np.frombuffer(distinct.ts, dtype=np.float64), kind="stable")
     # Distinct ids are numbered by first appearance in the file; rows below are by first
@@ -467,10 +515,10 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     seen = np.zeros(n_dist, dtype=bool)
     repeats = 0
     firsts: list[int] = []
-    for i in order.tolist():
+    for pos, i in enumerate(order.tolist()):
         d = distinct.ids[i]
         if seen[d]:
-            repeats += 1
+            repeats += pos >= warm
         else:
             seen[d] = True
             firsts.append(d)
@@ -498,7 +546,8 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     del pairs
 
     sequence = order.tolist()
-    answered = {t: _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s) / n_req
+    counted = n_req - warm
+    answered = {t: _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s, warm) / counted
                 for t in sorted({*THRESHOLDS, default})}
 
     # Each request's similarity to its most similar earlier request: 1.0 for a repeat.
@@ -518,11 +567,11 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     shares = [sum(1 for s in scores if s < 0.30) / measured,
               sum(1 for s in scores if 0.30 <= s < 0.70) / measured,
               sum(1 for s in scores if s >= 0.70) / measured] if measured else [0.0, 0.0, 0.0]
-    firsts_share = n_dist / n_req
+    firsts_share = 1 - repeats / counted
     buckets = {"0-30%": shares[0] * firsts_share, "30-70%": shares[1] * firsts_share,
-               "70-100%": shares[2] * firsts_share + repeats / n_req}
+               "70-100%": shares[2] * firsts_share + repeats / counted}
     sampled = measured if measured < n_dist else None
     top = sorted(range(n_dist), key=lambda d: (-distinct.counts[d], d))[:5]
     groups = [(distinct.examples[d], distinct.counts[d]) for d in top if distinct.counts[d] > 1]
-    return Replay(mode, n_req, n_dist, repeats / n_req, answered, default, 1 - answered[default], buckets,
+    return Replay(mode, counted, n_dist, repeats / counted, answered, default, 1 - answered[default], buckets,
                   sampled, ttl_s, groups, notes)

@@ -444,3 +444,19 @@ def test_a_broken_vector_cache_is_recomputed_not_believed(tmp_path):
         assert np.array_equal(embedding.embed(texts, folder), first)
     with np.load(cache_file) as data:  # and the cache is whole again
         assert data["keys"].size == 2
+
+
+def test_a_log_with_too_many_distinct_queries_replays_its_latest_window(monkeypatch):
+    from checks import similarity
+
+    monkeypatch.setattr(similarity, "REPLAY_DISTINCT_LIMIT", 10)
+    d = Distinct()
+    queries = [f"one-off question {i}" for i in range(30)] + ["alpha", "bravo", "charlie", "delta", "echo"] * 20
+    for i, q in enumerate(queries):
+        d.add(float(i), q)
+    rp = replay(d)
+    # The latest requests holding 10 distinct queries: the last 5 one-offs and the 100 repeats. The first
+    # 52 of those 105 only fill the cache; the 53 counted are all repeats.
+    assert rp.requests == 53 and rp.exact_repeat_share == 1.0
+    assert rp.answered[rp.default_threshold] == 1.0 and rp.diversity_score == 0.0
+    assert any("latest 105 requests (of 130)" in n and "first 52" in n for n in rp.notes)
