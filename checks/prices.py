@@ -70,13 +70,15 @@ class PriceBook:
 
     def rate(self, model: str, ts: float | None = None) -> Rate | None:
         """The model's rates on the day of ``ts`` (Unix seconds, UTC; today when ``None``)."""
-        if model in self.own:
-            return self.own[model]
-        day = int(ts // 86400) if ts is not None else -1
-        key = (model, day)
-        if key not in self._cache:
-            self._cache[key] = _library_rate(model, day)
-        return self._cache[key]
+        own = self.own.get(model)
+        if own is not None:
+            return own
+        key = (model, int(ts // 86400) if ts is not None else -1)
+        try:
+            return self._cache[key]
+        except KeyError:
+            rate = self._cache[key] = _library_rate(model, key[1])
+            return rate
 
 
 def _library_rate(model: str, day: int = -1) -> Rate | None:

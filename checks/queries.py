@@ -16,8 +16,14 @@ _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
 
 
+# What [^\w\s] matches in ASCII (punctuation and control characters; "_" is a word character) becomes a space.
+_ASCII_PUNCT = str.maketrans({c: " " for c in map(chr, range(128)) if re.match(r"[^\w\s]", c)})
+
+
 def normalise(query: str) -> str:
     """Case, Unicode forms, punctuation and spacing do not make a query new."""
+    if query.isascii():  # NFKC leaves ASCII alone and casefold is lower(): the same result, faster
+        return " ".join(query.lower().translate(_ASCII_PUNCT).split())
     text = unicodedata.normalize("NFKC", query).casefold()
     return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
 

@@ -113,6 +113,8 @@ def _price(prices: PriceBook, model: str | None, tin: int | None, tout: int | No
     if rate is None:
         unknown[model] = unknown.get(model, 0) + 1
         return None
+    if not cached and rate.cached_input_per_token is None:
+        return tin * rate.input_per_token + (tout or 0) * rate.output_per_token
     return rate.price(tin, tout or 0, cached or 0)
 
 

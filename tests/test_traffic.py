@@ -460,3 +460,58 @@ def test_a_log_with_too_many_distinct_queries_replays_its_latest_window(monkeypa
     assert rp.requests == 53 and rp.exact_repeat_share == 1.0
     assert rp.answered[rp.default_threshold] == 1.0 and rp.diversity_score == 0.0
     assert any("latest 105 requests (of 130)" in n and "first 52" in n for n in rp.notes)
+
+
+def test_the_fast_reader_agrees_with_the_full_one():
+    """Every record the one-pass reader accepts is the record the full validation makes; everything
+    unusual goes to the full one, which names what is wrong."""
+    import random
+
+    from checks.querylog import _fast_record
+
+    rng = random.Random(5)
+    values = {
+        "ts": [1_800_000_000, 1.8e9, "2026-11-13T09:14:03Z", "2026-11-13T09:14:03.250Z", "2026-11-13 09:14:03",
+               "2026-11-13T09:14:03+02:00", -1, 2**70, 1e300, True, None, "", "1800000000", "9999-12-31T23:59:59Z"],
+        "query": ["How do I reset my password?", "", None, 5, ["x"]],
+        "cache_layer": ["none", "response", "semantic", "hit", "", None, 3, ["none"]],
+        "model": ["gpt-4o-mini", "", None, 1],
+        "input_tokens": [0, 1000, 10**9, 10**9 + 1, -1, 1.5, True, "12", None],
+        "output_tokens": [0, 200, None, -3],
+        "cached_input_tokens": [None, 0, 400, 5000],
+        "cost_usd": [None, 0, 0.002, 10**9, 1e10, -0.1, "0.1", False],
+        "latency_ms": [None, 12, 12.5],
+        "extra": ["absent", "here"],
+    }
+    agreed = 0
+    for _ in range(6000):  # mostly the usual values (the first three of each), sometimes anything
+        obj = {k: rng.choice(v[:3] if rng.random() < 0.8 else v) for k, v in values.items()}
+        if obj.pop("extra") == "here":
+            obj["note"] = "x"
+        obj = {k: v for k, v in obj.items() if v is not None or rng.random() < 0.5}
+        fast = _fast_record(obj)
+        try:
+            full = to_record(obj)
+        except BadRecord:
+            assert fast is None, obj
+            continue
+        if fast is not None:
+            assert fast == full, obj
+            agreed += 1
+    assert agreed > 100
+
+
+def test_the_ascii_fast_normalisation_is_the_general_one():
+    import random
+    import unicodedata
+
+    from checks.queries import _PUNCT, _SPACE
+
+    def general(q):
+        return _SPACE.sub(" ", _PUNCT.sub(" ", unicodedata.normalize("NFKC", q).casefold())).strip()
+
+    rng = random.Random(3)
+    samples = ["a" + chr(c) + "b" for c in range(128)] + [
+        "".join(chr(rng.randrange(128)) for _ in range(rng.randint(0, 24))) for _ in range(20_000)]
+    for q in samples:
+        assert normalise(q) == general(q), repr(q)
