@@ -124,49 +124,73 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
     t = Traffic(path, stats, prices=prices)
     retrieval = prices.retrieval_usd_per_query
     layers = t.layers
+    unknown = t.unknown_models
+    q = t.queries
+    seen_raw, q_counts, q_ts, q_ids, q_miss = q.raw, q.counts, q.ts, q.ids, q.miss
+    first_ts = last_ts = None
+    unlayered = 0
+    # Sums and counters as locals in the loop (attribute updates cost more than the arithmetic).
+    llm_known_sum = emb_known_sum = baseline = actual_sum = miss_cost_sum = 0.0
+    llm_known = emb_known = llm_unknown_full = emb_unknown_full = llm_unknown_paid = emb_unknown_paid = 0
+    recorded_cost = miss_llm_unknown = miss_emb_unknown = 0
     for rec in read(path, stats):
         ts = rec.ts
-        if t.first_ts is None or ts < t.first_ts:
-            t.first_ts = ts
-        if t.last_ts is None or ts > t.last_ts:
-            t.last_ts = ts
-        if rec.query:
-            t.queries.add(ts, rec.query, rec.embedding, rec.cache_layer == "none")
+        if first_ts is None or ts < first_ts:
+            first_ts = ts
+        if last_ts is None or ts > last_ts:
+            last_ts = ts
         layer = rec.cache_layer
+        query = rec.query
+        if query:
+            did = seen_raw.get(query)
+            if did is not None and rec.embedding is None:  # a spelling seen before: Distinct.add's fast path
+                q_counts[did] += 1
+                q_ts.append(ts)
+                q_ids.append(did)
+                q_miss.append(1 if layer == "none" else 0)
+            else:
+                q.add(ts, query, rec.embedding, layer == "none")
         if layer is None:
-            t.unlayered += 1
+            unlayered += 1
             continue
         layers[layer] += 1
-        llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, t.unknown_models, ts,
-                     rec.cached_input_tokens)
-        emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, t.unknown_models, ts)
+        llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, unknown, ts, rec.cached_input_tokens)
+        emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, unknown, ts)
         pays = BY_LAYER[layer]
         pays_llm, pays_emb = pays.pays_llm, pays.pays_embedding
         if llm is None:
-            t.llm_unknown_full += 1
+            llm_unknown_full += 1
         else:
-            t.llm_known_sum += llm
-            t.llm_known += 1
+            llm_known_sum += llm
+            llm_known += 1
         if emb is None:
-            t.emb_unknown_full += 1
+            emb_unknown_full += 1
         else:
-            t.emb_known_sum += emb
-            t.emb_known += 1
-        t.baseline += (llm or 0.0) + (emb or 0.0) + retrieval
-        if rec.cost_usd is not None:
-            t.recorded_cost += 1
-            actual = rec.cost_usd
+            emb_known_sum += emb
+            emb_known += 1
+        baseline += (llm or 0.0) + (emb or 0.0) + retrieval
+        cost = rec.cost_usd
+        if cost is not None:
+            recorded_cost += 1
+            actual = cost
         else:
             actual = ((llm or 0.0) if pays_llm else 0.0) + ((emb or 0.0) if pays_emb else 0.0) \
                 + (retrieval if pays.pays_retrieval else 0.0)
-            t.llm_unknown_paid += pays_llm and llm is None
-            t.emb_unknown_paid += pays_emb and emb is None
-        t.actual += actual
+            llm_unknown_paid += pays_llm and llm is None
+            emb_unknown_paid += pays_emb and emb is None
+        actual_sum += actual
         if layer == "none":
-            t.miss_cost_sum += actual
-            if rec.cost_usd is None:
-                t.miss_llm_unknown += llm is None
-                t.miss_emb_unknown += emb is None
+            miss_cost_sum += actual
+            if cost is None:
+                miss_llm_unknown += llm is None
+                miss_emb_unknown += emb is None
+    t.first_ts, t.last_ts, t.unlayered = first_ts, last_ts, unlayered
+    t.llm_known_sum, t.emb_known_sum, t.baseline, t.actual, t.miss_cost_sum = (
+        llm_known_sum, emb_known_sum, baseline, actual_sum, miss_cost_sum)
+    t.llm_known, t.emb_known, t.llm_unknown_full, t.emb_unknown_full = llm_known, emb_known, llm_unknown_full, \
+        emb_unknown_full
+    t.llm_unknown_paid, t.emb_unknown_paid, t.recorded_cost = llm_unknown_paid, emb_unknown_paid, recorded_cost
+    t.miss_llm_unknown, t.miss_emb_unknown = miss_llm_unknown, miss_emb_unknown
     if stats.lines == 0:
         raise InputError(f"{path.name} holds no requests", "Write one request per line (see the data formats page).")
     if stats.bad > stats.lines * TOO_MANY_BAD:
