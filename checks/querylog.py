@@ -219,34 +219,46 @@ def _fast_record(obj: object) -> Record | None:
         return None
     if not 0 <= seconds < MAX_TS:  # NaN fails this too
         return None
-    query, layer, model, emb_model = obj.get("query"), obj.get("cache_layer"), obj.get("model"), \
-        obj.get("embedding_model")
-    for value in (query, model, emb_model):
-        if value is not None and (type(value) is not str or not value):
-            return None
+    get = obj.get
+    query, layer, model, emb_model = get("query"), get("cache_layer"), get("model"), get("embedding_model")
+    if query is not None and (type(query) is not str or not query):
+        return None
+    if model is not None and (type(model) is not str or not model):
+        return None
+    if emb_model is not None and (type(emb_model) is not str or not emb_model):
+        return None
     if layer is not None and (type(layer) is not str or layer not in _LAYER_SET):
         return None
-    counts = []
-    for name in ("input_tokens", "output_tokens", "embedding_tokens", "cached_input_tokens"):
-        value = obj.get(name)
-        if value is not None and (type(value) is not int or not 0 <= value <= MAX_TOKENS):
-            return None
-        counts.append(value)
-    amounts = []
-    for name in ("cost_usd", "latency_ms"):
-        value = obj.get(name)
-        if value is not None:
-            if type(value) is int:
-                value = float(value)
-            elif type(value) is not float:
-                return None
-            if not 0 <= value <= MAX_AMOUNT:
-                return None
-        amounts.append(value)
-    tin, tout, temb, cached = counts
-    if cached is not None and (tin is None or cached > tin):
+    top = MAX_TOKENS
+    tin = get("input_tokens")
+    if tin is not None and (type(tin) is not int or tin < 0 or tin > top):
         return None
-    return Record(seconds, query, layer, model, tin, tout, emb_model, temb, cached, amounts[0], amounts[1])
+    tout = get("output_tokens")
+    if tout is not None and (type(tout) is not int or tout < 0 or tout > top):
+        return None
+    temb = get("embedding_tokens")
+    if temb is not None and (type(temb) is not int or temb < 0 or temb > top):
+        return None
+    cached = get("cached_input_tokens")
+    if cached is not None and (type(cached) is not int or cached < 0 or tin is None or cached > tin):
+        return None
+    cost = get("cost_usd")
+    if cost is not None:
+        if type(cost) is int:
+            cost = float(cost)
+        elif type(cost) is not float:
+            return None
+        if not 0 <= cost <= MAX_AMOUNT:
+            return None
+    latency = get("latency_ms")
+    if latency is not None:
+        if type(latency) is int:
+            latency = float(latency)
+        elif type(latency) is not float:
+            return None
+        if not 0 <= latency <= MAX_AMOUNT:
+            return None
+    return Record(seconds, query, layer, model, tin, tout, emb_model, temb, cached, cost, latency)
 
 
 def _reject_constant(token: str) -> None:
