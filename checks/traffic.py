@@ -191,6 +191,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
         emb_unknown_full
     t.llm_unknown_paid, t.emb_unknown_paid, t.recorded_cost = llm_unknown_paid, emb_unknown_paid, recorded_cost
     t.miss_llm_unknown, t.miss_emb_unknown = miss_llm_unknown, miss_emb_unknown
+    q.raw = {}  # only reading needs the spellings seen: not kept in memory, nor in the cache
     if stats.lines == 0:
         raise InputError(f"{path.name} holds no requests", "Write one request per line (see the data formats page).")
     if stats.bad > stats.lines * TOO_MANY_BAD:

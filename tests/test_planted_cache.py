@@ -10,6 +10,7 @@ owns or anyone may write: the marker must not appear.
 from __future__ import annotations
 
 import os
+import json
 import pickle
 import shutil
 import subprocess
@@ -80,11 +81,19 @@ def test_planted_compiled_templates_are_never_loaded(tmp_path, how):
 
 @pytest.mark.parametrize("how", ["another user", "writable by others"])
 def test_planted_analytics_pickles_are_never_loaded(tmp_path, how):
+    # A log of the learner's own: the shipped sample's analysis ships with the package, so a sample run
+    # keeps nothing in the cache.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "query_log.jsonl").write_text("".join(
+        json.dumps({"ts": 1_800_000_000 + i, "query": f"question {i % 9}", "cache_layer": "none"}) + "\n"
+        for i in range(40)), encoding="utf-8")
+
     def cli(cache_dir: Path) -> subprocess.CompletedProcess:
         env = clean_env()
         env["BRIDGE_CACHE_DIR"] = str(cache_dir)
-        return subprocess.run([sys.executable, "-m", "checks", "--sample", "--json"], capture_output=True,
-                              text=True, cwd=ROOT, env=env, timeout=120)
+        return subprocess.run([sys.executable, "-m", "checks", "--data", str(data), "--no-redis", "--json"],
+                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
 
     own = tmp_path / "own"
     own.mkdir(mode=0o700)
