@@ -172,6 +172,9 @@ def _band(savings: float, stated: bool, file_name: str, source, metrics: dict, d
                 "(M2.1 Augmented [14:30])." if savings < LOW else
                 "Savings over 70% are unusual: check that the baseline counts every query at full "
                 "pipeline cost and that current cost includes the cache's own costs.")
+        if savings < LOW and gross is not None and gross >= LOW:
+            hint = (f"Before running costs the cache saves {gross:.1%}; its running costs take the net below 30%. "
+                    "A cheaper Redis, or more response and semantic hits (the ones that skip the LLM), raise it.")
         return Result(Status.WARN, f"Net savings of {savings:.1%}{beside} are {where} the typical 30–70% range.",
                       source, hint, value, metrics, tuple(details))
     if caveat:

@@ -515,3 +515,13 @@ def test_the_ascii_fast_normalisation_is_the_general_one():
         "".join(chr(rng.randrange(128)) for _ in range(rng.randint(0, 24))) for _ in range(20_000)]
     for q in samples:
         assert normalise(q) == general(q), repr(q)
+
+
+def test_running_costs_that_take_the_net_below_the_band_are_named_in_the_hint(tmp_path):
+    layers = ["none"] * 5 + ["response"] * 5
+    records = [req(i * 86400 / (len(layers) - 1), layer) for i, layer in enumerate(layers)]
+    write_log(tmp_path, records, prices={**PRICES, "redis_usd_per_month": 0.3})  # $0.01 a day
+    r = results(tmp_path)["cost_savings"]
+    # Gross: the 5 response hits save 5 × $0.004 of $0.04 = 50%; net: ($0.02 - $0.01) / $0.04 = 25%.
+    assert r.metrics["gross_savings"] == pytest.approx(0.5) and r.metrics["net_savings"] == pytest.approx(0.25)
+    assert r.status is Status.WARN and "running costs take the net below 30%" in r.hint
