@@ -242,23 +242,24 @@ def _fast_record(obj: object) -> Record | None:
     cached = get("cached_input_tokens")
     if cached is not None and (type(cached) is not int or cached < 0 or tin is None or cached > tin):
         return None
-    cost = get("cost_usd")
-    if cost is not None:
-        if type(cost) is int:
-            cost = float(cost)
-        elif type(cost) is not float:
-            return None
-        if not 0 <= cost <= MAX_AMOUNT:
-            return None
-    latency = get("latency_ms")
-    if latency is not None:
-        if type(latency) is int:
-            latency = float(latency)
-        elif type(latency) is not float:
-            return None
-        if not 0 <= latency <= MAX_AMOUNT:
-            return None
+    cost, latency = _plain_amount(get("cost_usd")), _plain_amount(get("latency_ms"))
+    if cost is _UNUSUAL or latency is _UNUSUAL:
+        return None
     return Record(seconds, query, layer, model, tin, tout, emb_model, temb, cached, cost, latency)
+
+
+_UNUSUAL = object()
+
+
+def _plain_amount(value: object) -> float | None | object:
+    """An amount as a float, ``None`` when absent, ``_UNUSUAL`` for anything the full validation must see."""
+    if value is None:
+        return None
+    if type(value) is int:
+        value = float(value)
+    elif type(value) is not float:
+        return _UNUSUAL
+    return value if 0 <= value <= MAX_AMOUNT else _UNUSUAL
 
 
 def _reject_constant(token: str) -> None:
