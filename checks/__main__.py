@@ -73,7 +73,7 @@ def _can_encode(text: str) -> bool:
 
 
 # What the checks import, by module name; the CLI names what is missing before running anything.
-DEPENDENCIES = ("redis", "jsonschema", "genai_prices", "numpy", "scipy", "platformdirs")
+DEPENDENCIES = ("redis", "jsonschema", "genai_prices", "numpy", "scipy", "platformdirs", "msgspec", "model2vec")
 
 
 def missing_dependencies() -> list[str]:

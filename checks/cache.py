@@ -100,7 +100,7 @@ def analysis_version() -> str:
     from . import embedding
 
     digest = hashlib.sha256(f"{FORMAT}".encode())  # not Python's version: the figures do not depend on it
-    for name in ("genai-prices", "numpy", "scipy", "model2vec", "orjson"):
+    for name in ("genai-prices", "numpy", "scipy", "model2vec", "msgspec"):
         try:
             digest.update(f"{name}={metadata.version(name)};".encode())
         except metadata.PackageNotFoundError:

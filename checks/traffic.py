@@ -105,34 +105,17 @@ class Traffic:
         return self._replay
 
 
-def _price(prices: PriceBook, model: str | None, tin: int | None, tout: int | None,
-           unknown: dict[str, int], ts: float | None = None, cached: int | None = None) -> float | None:
-    if model is None or tin is None:
-        return None
-    rate = prices.rate(model, ts)
-    if rate is None:
-        unknown[model] = unknown.get(model, 0) + 1
-        return None
-    if not cached and rate.cached_input_per_token is None:
-        return tin * rate.input_per_token + (tout or 0) * rate.output_per_token
-    return rate.price(tin, tout or 0, cached or 0)
-
-
 def analyse(path: Path, prices: PriceBook) -> Traffic:
     """Read the log once and accumulate everything the checks need."""
     stats = ReadStats()
     t = Traffic(path, stats, prices=prices)
-    retrieval = prices.retrieval_usd_per_query
-    layers = t.layers
-    unknown = t.unknown_models
     q = t.queries
     seen_raw, q_counts, q_ts, q_ids, q_miss = q.raw, q.counts, q.ts, q.ids, q.miss
     first_ts = last_ts = None
     unlayered = 0
-    # Sums and counters as locals in the loop (attribute updates cost more than the arithmetic).
-    llm_known_sum = emb_known_sum = baseline = actual_sum = miss_cost_sum = 0.0
-    llm_known = emb_known = llm_unknown_full = emb_unknown_full = llm_unknown_paid = emb_unknown_paid = 0
-    recorded_cost = miss_llm_unknown = miss_emb_unknown = 0
+    # Requests are summed per group of what prices them alike (layer, LLM, embedding model, day, whether
+    # cost_usd was recorded): prices are linear in tokens, so the groups are priced once at the end.
+    groups: dict[tuple, list] = {}
     for rec in read(path, stats):
         ts = rec.ts
         if first_ts is None or ts < first_ts:
@@ -153,45 +136,23 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
         if layer is None:
             unlayered += 1
             continue
-        layers[layer] += 1
-        llm = _price(prices, rec.model, rec.input_tokens, rec.output_tokens, unknown, ts, rec.cached_input_tokens)
-        emb = _price(prices, rec.embedding_model, rec.embedding_tokens, 0, unknown, ts)
-        pays = BY_LAYER[layer]
-        pays_llm, pays_emb = pays.pays_llm, pays.pays_embedding
-        if llm is None:
-            llm_unknown_full += 1
-        else:
-            llm_known_sum += llm
-            llm_known += 1
-        if emb is None:
-            emb_unknown_full += 1
-        else:
-            emb_known_sum += emb
-            emb_known += 1
-        baseline += (llm or 0.0) + (emb or 0.0) + retrieval
-        cost = rec.cost_usd
+        tin, temb, cost = rec.input_tokens, rec.embedding_tokens, rec.cost_usd
+        key = (layer, rec.model if tin is not None else None, rec.embedding_model if temb is not None else None,
+               int(ts // 86400), cost is None)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = [0, 0, 0, 0, 0, 0.0]
+        g[0] += 1
+        if tin is not None:
+            g[1] += tin
+            g[2] += rec.cached_input_tokens or 0
+            g[3] += rec.output_tokens or 0
+        if temb is not None:
+            g[4] += temb
         if cost is not None:
-            recorded_cost += 1
-            actual = cost
-        else:
-            actual = ((llm or 0.0) if pays_llm else 0.0) + ((emb or 0.0) if pays_emb else 0.0) \
-                + (retrieval if pays.pays_retrieval else 0.0)
-            llm_unknown_paid += pays_llm and llm is None
-            emb_unknown_paid += pays_emb and emb is None
-        actual_sum += actual
-        if layer == "none":
-            miss_cost_sum += actual
-            if cost is None:
-                miss_llm_unknown += llm is None
-                miss_emb_unknown += emb is None
+            g[5] += cost
     t.first_ts, t.last_ts, t.unlayered = first_ts, last_ts, unlayered
-    t.llm_known_sum, t.emb_known_sum, t.baseline, t.actual, t.miss_cost_sum = (
-        llm_known_sum, emb_known_sum, baseline, actual_sum, miss_cost_sum)
-    t.llm_known, t.emb_known, t.llm_unknown_full, t.emb_unknown_full = llm_known, emb_known, llm_unknown_full, \
-        emb_unknown_full
-    t.llm_unknown_paid, t.emb_unknown_paid, t.recorded_cost = llm_unknown_paid, emb_unknown_paid, recorded_cost
-    t.miss_llm_unknown, t.miss_emb_unknown = miss_llm_unknown, miss_emb_unknown
-    q.raw = {}  # only reading needs the spellings seen: not kept in memory, nor in the cache
+    _price_groups(t, groups)
     if stats.lines == 0:
         raise InputError(f"{path.name} holds no requests", "Write one request per line (see the data formats page).")
     if stats.bad > stats.lines * TOO_MANY_BAD:
@@ -199,6 +160,53 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
                          + "; ".join(stats.problems or []),
                          "Check that the file is a query log in the documented format.")
     return t
+
+
+def _price_groups(t: Traffic, groups: dict[tuple, list]) -> None:
+    """The costs of ``analyse``'s groups, as if each request had been priced on its own."""
+    prices, unknown = t.prices, t.unknown_models
+    retrieval = prices.retrieval_usd_per_query
+    for (layer, model, emb_model, day, no_cost), (n, tin, cached, tout, temb, cost) in groups.items():
+        t.layers[layer] += n
+        pays = BY_LAYER[layer]
+        llm = emb = None  # the group's total, or None when it cannot be priced
+        if model is not None:
+            rate = prices.rate(model, day * 86400.0)
+            if rate is None:
+                unknown[model] = unknown.get(model, 0) + n
+            else:
+                llm = rate.price(tin, tout, cached)
+        if emb_model is not None:
+            rate = prices.rate(emb_model, day * 86400.0)
+            if rate is None:
+                unknown[emb_model] = unknown.get(emb_model, 0) + n
+            else:
+                emb = rate.price(temb, 0)
+        if llm is None:
+            t.llm_unknown_full += n
+        else:
+            t.llm_known_sum += llm
+            t.llm_known += n
+        if emb is None:
+            t.emb_unknown_full += n
+        else:
+            t.emb_known_sum += emb
+            t.emb_known += n
+        t.baseline += (llm or 0.0) + (emb or 0.0) + retrieval * n
+        if not no_cost:
+            t.recorded_cost += n
+            actual = cost
+        else:
+            actual = ((llm or 0.0) if pays.pays_llm else 0.0) + ((emb or 0.0) if pays.pays_embedding else 0.0) \
+                + (retrieval * n if pays.pays_retrieval else 0.0)
+            t.llm_unknown_paid += n if pays.pays_llm and llm is None else 0
+            t.emb_unknown_paid += n if pays.pays_embedding and emb is None else 0
+        t.actual += actual
+        if layer == "none":
+            t.miss_cost_sum += actual
+            if no_cost:
+                t.miss_llm_unknown += n if llm is None else 0
+                t.miss_emb_unknown += n if emb is None else 0
 
 
 def require_prices(t: Traffic, folder_name: str) -> None:
