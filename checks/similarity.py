@@ -52,7 +52,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 EXACT_LIMIT = 20_000  # distinct vectors compared all-against-all; more go through sketches
 REPLAY_DISTINCT_LIMIT = 60_000  # past this many distinct queries, the latest of the log are replayed
 ANN_TABLES, ANN_WINDOW = 32, 16
-MAX_PROPOSED = 30_000_000  # proposed pairs remembered to avoid verifying one twice (240 MB)
+MAX_PROPOSED = 16_000_000  # proposed pairs remembered to avoid verifying one twice (128 MB)
 MAX_HELD_PAIRS = 8_000_000  # verified pairs held before each row is cut to its most similar
 
 def trigrams(norm: str) -> set[str]:
@@ -334,8 +334,8 @@ def _neighbours_ann(mat: np.ndarray, floor: float, seed: int = 0) -> Pairs:
             continue
         if kept.size + new.size <= MAX_PROPOSED:  # past this, memory wins: a pair may be verified twice
             kept = np.sort(np.concatenate([kept, new]), kind="stable")
-        for lo in range(0, new.size, 262_144):
-            part = new[lo:lo + 262_144]
+        for lo in range(0, new.size, 32_768):  # two gathers of 32k rows: 64 MB
+            part = new[lo:lo + 32_768]
             i, j = part // n, part % n
             sims = np.einsum("ij,ij->i", mat[i], mat[j])
             keep = sims >= floor - 1e-6
