@@ -72,7 +72,7 @@ class Distinct:
 
 @dataclass
 class Replay:
-    mode: str  # "vectors" or "text"
+    mode: str  # "vectors" (the log's), "embedding" (the shipped model's) or "text" (the 3-gram fallback)
     requests: int
     distinct: int
     exact_repeat_share: float

@@ -1,21 +1,23 @@
 """Replaying a query log through a simulated similarity cache.
 
-Two similarity scales, never mixed:
+Three similarity scales, never mixed:
 
 * **vectors** from the learner's own embedding model (the log's ``embedding``
-  field): cosine, the scale semantic caches are tuned on;
-* **built-in text similarity** when there are no vectors: cosine over the sets
-  of character 3-grams of the normalised query. It sees shared spelling, not
-  shared meaning: paraphrases that share few words score low, so at the same
-  threshold it answers fewer queries than an embedding cache would, and the
-  diversity it reports is an upper bound.
+  field), when every query has one: cosine, the scale their cache is tuned on;
+* **embedding** (the default): cosine between sentence embeddings of the
+  normalised query text from the static model shipped with the package
+  (``embedding.py``), at its calibrated threshold;
+* **text**, only when the model cannot run: cosine over the sets of character
+  3-grams. It sees shared spelling, not meaning, and errs both ways.
 
-Pairs above the lowest threshold of interest are proposed by MinHash LSH and
-verified with the exact cosine, which scales to a million requests: no pair
-below a threshold is ever accepted, and a pair above it is found with
-probability of at least 97.5%. The similarity of each query to its most
-similar earlier query below that threshold (the 0–30% / 30–70% split) is
-computed exhaustively, on a uniform sample when the log is large.
+Vectors: every pair is compared exactly up to ``EXACT_LIMIT`` distinct queries;
+beyond, sorted random-hyperplane sketches propose pairs and the exact cosine
+decides. Text: MinHash LSH proposes, the exact cosine decides. Either way no
+pair below a threshold is ever accepted, and some above it may be missed. A log
+with more than ``REPLAY_DISTINCT_LIMIT`` distinct queries replays its latest
+window (half warm-up, half counted). The similarity of each query to its most
+similar earlier query (the 0–30% / 30–70% split) is computed exhaustively, on a
+uniform sample when the log is large.
 """
 
 from __future__ import annotations
