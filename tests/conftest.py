@@ -238,34 +238,49 @@ def hit_rate_on(page: str | None) -> str | None:
     match = re.search(r"hit rate (\d+\.\d)% \(([\d,]+) hits of ([\d,]+) lookups\)", page)
     return match.group(0) if match else None
 
-class SilentServer:
-    """Accepts TCP connections and never answers: a hung Redis."""
+class Listener:
+    """A loopback TCP server that hands each connection to ``handle`` in a thread of its own."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
+        self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.conns: list[socket.socket] = []
-        self._stop = False
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self._stop:
+    def _accept(self) -> None:
+        while not self.closed:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
-                continue
-            self.accepted += 1
-            self.conns.append(conn)
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
-        self._stop = True
+        self.closed = True
+        self.sock.close()
+
+
+class SilentServer(Listener):
+    """Accepts TCP connections and never answers: a hung Redis."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.conns: list[socket.socket] = []
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        self.accepted += 1
+        self.conns.append(conn)  # held open, never read nor written
+
+    def close(self) -> None:
+        super().close()
         for c in self.conns:
             c.close()
-        self.sock.close()
 
 def make_cluster(redis_factory, n: int = 3):
     nodes = [redis_factory(cluster=True) for _ in range(n)]

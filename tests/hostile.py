@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from conftest import Listener
+
 ROOT = Path(__file__).resolve().parent.parent
 
 HARD_TIMEOUT_S = 30  # a hang, or a blow-up of seconds into minutes, fails the case
@@ -72,34 +74,7 @@ def bounded_cli(*args: str, env: dict | None = None, timeout: float = HARD_TIMEO
     return Outcome(out.returncode, out.stdout.decode("utf-8", "replace"), stderr, seconds, peak)
 
 
-class _Listener:
-    """A loopback TCP server that hands each connection to ``handle`` in a thread of its own."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
-
-    def handle(self, conn: socket.socket) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        self.closed = True
-        self.sock.close()
-
-
-class DelayingProxy(_Listener):
+class DelayingProxy(Listener):
     """A TCP proxy in front of a real Redis that holds every reply for ``delay`` seconds."""
 
     def __init__(self, upstream_port: int, delay: float) -> None:
@@ -131,7 +106,7 @@ class DelayingProxy(_Listener):
                     pass
 
 
-class Dribbler(_Listener):
+class Dribbler(Listener):
     """Answers every request with the start of a reply, then one byte every ``interval`` seconds."""
 
     def __init__(self, interval: float = 0.5) -> None:
