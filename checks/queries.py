@@ -43,27 +43,22 @@ class Distinct:
     miss: array = field(default_factory=lambda: array("b"))  # 1: a full miss (cache_layer none)
 
     def add(self, ts: float, query: str, vector: list[float] | None = None, miss: bool = False) -> None:
-        did = self.raw.get(query)
-        if did is not None and (vector is None or not self.vectors):
-            self.counts[did] += 1
-            self.ts.append(ts)
-            self.ids.append(did)
-            self.miss.append(1 if miss else 0)
-            return
-        norm = normalise(query)
-        did = self.index.get(norm)
+        did = self.raw.get(query)  # a spelling seen before is not normalised again
         if did is None:
-            did = len(self.norms)
-            self.index[norm] = did
-            self.norms.append(norm)
-            self.counts.append(0)
-            self.examples.append(query)
-            if vector is not None:
-                import numpy as np  # only logs that carry vectors pay for numpy here
+            norm = normalise(query)
+            did = self.index.get(norm)
+            if did is None:
+                did = len(self.norms)
+                self.index[norm] = did
+                self.norms.append(norm)
+                self.counts.append(0)
+                self.examples.append(query)
+                if vector is not None:
+                    import numpy as np  # only logs that carry vectors pay for numpy here
 
-                self.vectors.append(np.asarray(vector, dtype=np.float32))
-        if len(self.raw) < 2_000_000:
-            self.raw[query] = did
+                    self.vectors.append(np.asarray(vector, dtype=np.float32))
+            if len(self.raw) < 2_000_000:
+                self.raw[query] = did
         self.counts[did] += 1
         self.ts.append(ts)
         self.ids.append(did)

@@ -109,8 +109,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
     """Read the log once and accumulate everything the checks need."""
     stats = ReadStats()
     t = Traffic(path, stats, prices=prices)
-    q = t.queries
-    seen_raw, q_counts, q_ts, q_ids, q_miss = q.raw, q.counts, q.ts, q.ids, q.miss
+    add_query = t.queries.add
     first_ts = last_ts = None
     unlayered = 0
     # Requests are summed per group of what prices them alike (layer, LLM, embedding model, day, whether
@@ -125,14 +124,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
         layer = rec.cache_layer
         query = rec.query
         if query:
-            did = seen_raw.get(query)
-            if did is not None and rec.embedding is None:  # a spelling seen before: Distinct.add's fast path
-                q_counts[did] += 1
-                q_ts.append(ts)
-                q_ids.append(did)
-                q_miss.append(1 if layer == "none" else 0)
-            else:
-                q.add(ts, query, rec.embedding, layer == "none")
+            add_query(ts, query, rec.embedding, layer == "none")
         if layer is None:
             unlayered += 1
             continue
