@@ -133,10 +133,14 @@ def test_search_finds_stampede(browser, site_url):
     field = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     field.click()  # on a wide window the search field sits in the header
     field.send_keys("stampede")
+    # The search worker re-renders the result list as it types and as results
+    # arrive, so elements go stale under a reader: take the texts in one script
+    # call, which reads one consistent DOM, and wait until they mention the word.
+    read = "return Array.from(document.querySelectorAll('.md-search-result__item'), e => e.innerText)"
     deadline = time.monotonic() + 15
-    items = []
-    while time.monotonic() < deadline and not items:
-        items = [i for i in browser.find_elements(By.CSS_SELECTOR, ".md-search-result__item") if i.text.strip()]
+    texts = []
+    while time.monotonic() < deadline and not any("stampede" in t.lower() for t in texts):
+        texts = [t for t in browser.execute_script(read) if t.strip()]
         time.sleep(0.2)
-    assert items, "search found nothing for 'stampede'"
-    assert any("stampede" in i.text.lower() for i in items)
+    assert texts, "search found nothing for 'stampede'"
+    assert any("stampede" in t.lower() for t in texts), texts[:3]
