@@ -16,14 +16,18 @@ _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
 
 
-# What [^\w\s] matches in ASCII (punctuation and control characters; "_" is a word character) becomes a space.
-_ASCII_PUNCT = str.maketrans({c: " " for c in map(chr, range(128)) if re.match(r"[^\w\s]", c)})
+# One byte table does an ASCII query's whole normalisation but the spacing: what [^\w\s] matches
+# (punctuation and control characters; "_" is a word character) and every whitespace character
+# (str.split splits on \x1c-\x1f too, bytes.split does not) become a space, A-Z become a-z.
+_ASCII_TABLE = bytes(
+    32 if re.match(r"[^\w\s]", chr(b)) or chr(b).isspace() else ord(chr(b).lower()) if b < 128 else b
+    for b in range(256))
 
 
 def normalise(query: str) -> str:
     """Case, Unicode forms, punctuation and spacing do not make a query new."""
     if query.isascii():  # NFKC leaves ASCII alone and casefold is lower(): the same result, faster
-        return " ".join(query.lower().translate(_ASCII_PUNCT).split())
+        return b" ".join(query.encode("ascii").translate(_ASCII_TABLE).split()).decode("ascii")
     text = unicodedata.normalize("NFKC", query).casefold()
     return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
 

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Iterator, Optional, Union
+from typing import Annotated, Iterator, Literal, Optional, Union
 
 try:
     import msgspec
@@ -74,7 +74,8 @@ _RECORD_FIELDS = [("ts", float), ("query", Optional[str]), ("cache_layer", Optio
         ("cached_input_tokens", Optional[int]), ("cost_usd", Optional[float]), ("latency_ms", Optional[float]),
         ("embedding", Optional[list]))]
 if msgspec is not None:
-    Record = msgspec.defstruct("Record", _RECORD_FIELDS, module=__name__)
+    Record = msgspec.defstruct("Record", _RECORD_FIELDS, module=__name__, gc=False)  # holds no containers
+    # of objects, so it cannot be part of a cycle; untracked, a million of them cost the collector nothing
 else:
     from dataclasses import make_dataclass
 
@@ -199,27 +200,30 @@ def to_record(obj: object) -> Record:
     return rec
 
 
-_LAYER_SET = frozenset(LAYERS)
 _fromiso = datetime.fromisoformat
 if msgspec is not None:
     _Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
     _Amount = Annotated[float, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
+    _Text = Annotated[str, msgspec.Meta(min_length=1)]  # an empty string is left to the full reader
+    _Layer = Literal[LAYERS]  # type: ignore[valid-type]
 
-    class _Line(msgspec.Struct, forbid_unknown_fields=True):
+    class _Line(Record, forbid_unknown_fields=True, gc=False):
         """A plain log line, as msgspec decodes and type-checks it in one pass (integers become floats
-        where a float is wanted, as the full validation does)."""
+        where a float is wanted, as the full validation does). A Record itself once ``_fast_line`` has
+        turned its time into seconds; a line that carries a vector is left to the full reader."""
 
         ts: Union[datetime, float]
-        query: Union[str, None] = None
-        cache_layer: Union[str, None] = None
-        model: Union[str, None] = None
+        query: Union[_Text, None] = None
+        cache_layer: Union[_Layer, None] = None
+        model: Union[_Text, None] = None
         input_tokens: Union[_Count, None] = None
         output_tokens: Union[_Count, None] = None
-        embedding_model: Union[str, None] = None
+        embedding_model: Union[_Text, None] = None
         embedding_tokens: Union[_Count, None] = None
         cached_input_tokens: Union[_Count, None] = None
         cost_usd: Union[_Amount, None] = None
         latency_ms: Union[_Amount, None] = None
+        embedding: None = None
 
     _LINE = msgspec.json.Decoder(_Line)
 else:
@@ -250,14 +254,11 @@ def _fast_line(raw: bytes) -> Record | None:
         return None
     if not 0 <= seconds < MAX_TS:  # NaN fails this too
         return None
-    query, layer, model, emb_model = line.query, line.cache_layer, line.model, line.embedding_model
-    if query == "" or model == "" or emb_model == "" or (layer is not None and layer not in _LAYER_SET):
+    cached = line.cached_input_tokens
+    if cached is not None and (line.input_tokens is None or cached > line.input_tokens):
         return None
-    tin, cached = line.input_tokens, line.cached_input_tokens
-    if cached is not None and (tin is None or cached > tin):
-        return None
-    return Record(seconds, query, layer, model, tin, line.output_tokens, emb_model, line.embedding_tokens,
-                  cached, line.cost_usd, line.latency_ms)
+    line.ts = seconds
+    return line
 
 
 def _reject_constant(token: str) -> None:
@@ -283,23 +284,40 @@ class ReadStats:
             self.problems.append(f"{where}: {message}")
 
 
-def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """The file's lines as bytes, streamed; a line longer than ``MAX_LINE_BYTES`` is refused
-    as soon as that many bytes have been read, never held whole."""
+_BLOCK = 1 << 20
+
+
+def _raw_lines(path: Path, keepends: bool = True) -> Iterator[tuple[int, bytes]]:
+    """The file's lines as bytes (split on ``\n`` only), streamed a block at a time; a line longer
+    than ``MAX_LINE_BYTES`` is refused as soon as that many bytes have been read, never held whole.
+    ``keepends=False`` drops each line's ``\n``, which JSON Lines does not need."""
+    def too_long(lineno: int) -> InputError:
+        return InputError(f"{path}, line {lineno}: a line of more than {MAX_LINE_BYTES:,} bytes is not one "
+                          "request", "Check that this is a query log with one request per line.")
+
     with open_regular(path) as fh:
         lineno = 0
+        carry = b""
         while True:
             try:
-                raw = fh.readline(MAX_LINE_BYTES + 1)
+                block = fh.read(_BLOCK)
             except OSError as exc:
                 raise InputError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-            if not raw:
-                return
-            lineno += 1
-            if len(raw) > MAX_LINE_BYTES:
-                raise InputError(f"{path}, line {lineno}: a line of more than {MAX_LINE_BYTES:,} bytes is not "
-                                 "one request", "Check that this is a query log with one request per line.")
-            yield lineno, raw
+            if not block:
+                break
+            if carry:
+                block = carry + block
+            lines = block.split(b"\n")
+            carry = lines.pop()  # the unfinished last line ("" when the block ends a line)
+            for raw in lines:
+                lineno += 1
+                if len(raw) >= MAX_LINE_BYTES:  # with its newline, more than MAX_LINE_BYTES
+                    raise too_long(lineno)
+                yield lineno, (raw + b"\n" if keepends else raw)
+            if len(carry) > MAX_LINE_BYTES:
+                raise too_long(lineno + 1)
+        if carry:
+            yield lineno + 1, carry
 
 
 def precheck(path: Path) -> None:
@@ -346,7 +364,7 @@ def read(path: Path, stats: ReadStats) -> Iterator[Record]:
     if path.suffix.lower() == ".csv":
         yield from _read_csv(path, name, stats, dims)
         return
-    for lineno, raw in _raw_lines(path):
+    for lineno, raw in _raw_lines(path, keepends=False):
         if not raw.strip():
             continue
         stats.lines += 1
