@@ -173,6 +173,9 @@ class Context:
             prices, price_error = PriceBook(), (exc.message, exc.hint)
         traffic = analyse(path, prices)
         traffic.price_error = price_error
+        from .forecast import prepare
+
+        prepare(traffic)
         if traffic.queries.ids:
             traffic.replay(ttl, self.vector_cache())
         cache.save(self.config, name, traffic)

@@ -6,8 +6,14 @@
       "models": {"my-finetune": {"input_usd_per_mtok": 0.30, "output_usd_per_mtok": 1.20,
                                  "cached_input_usd_per_mtok": 0.15}},
       "retrieval_usd_per_query": 0.0001,
-      "redis_usd_per_month": 30
+      "redis_usd_per_month": 30,
+      "route_simple_to": "gpt-4.1-mini",
+      "static_prompt_share": 0.5
     }
+
+The last two steer the M2.2 forecast (``forecast.py``): the model its routing sends simple calls to
+(by default a cheaper current model of the same provider) and the share of each prompt that is a
+fixed template a provider's prompt cache could serve.
 
 A model named there wins over the library. A model neither knows is never
 priced at zero: the caller is told its name. Library prices are looked up at the
@@ -18,7 +24,7 @@ from the provider's prompt cache (``cached_input_tokens``) at its cached-input r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +55,8 @@ class PriceBook:
     retrieval_usd_per_query: float = 0.0
     redis_usd_per_month: float = 0.0
     file: str | None = None
+    route_simple_to: str | None = None  # the forecast's routing target, when the learner names one
+    static_prompt_share: float | None = None  # the forecast's prompt-caching share, when the learner gives one
     _cache: dict[tuple[str, int], Rate | None] = field(default_factory=dict)
 
     @classmethod
@@ -60,8 +68,10 @@ class PriceBook:
         own = {name: Rate(v["input_usd_per_mtok"] / 1e6, v.get("output_usd_per_mtok", 0.0) / 1e6, PRICE_FILE,
                           v["cached_input_usd_per_mtok"] / 1e6 if "cached_input_usd_per_mtok" in v else None)
                for name, v in data.get("models", {}).items()}
+        share = data.get("static_prompt_share")
         return cls(own, float(data.get("retrieval_usd_per_query", 0.0)),
-                   float(data.get("redis_usd_per_month", 0.0)), describe(path))
+                   float(data.get("redis_usd_per_month", 0.0)), describe(path),
+                   data.get("route_simple_to"), None if share is None else float(share))
 
     def sources(self) -> list[str]:
         """Where the rates used so far came from."""
@@ -117,6 +127,8 @@ _SCHEMA = {
                            "cached_input_usd_per_mtok": {"type": "number", "minimum": 0}}}},
         "retrieval_usd_per_query": {"type": "number", "minimum": 0},
         "redis_usd_per_month": {"type": "number", "minimum": 0},
+        "route_simple_to": {"type": "string", "minLength": 1, "maxLength": 200},
+        "static_prompt_share": {"type": "number", "minimum": 0, "maximum": 1},
     },
 }
 
@@ -127,3 +139,59 @@ def unknown_model_error(unknown: dict[str, int], describe_folder: str) -> InputE
                       f"Add each to prices.json in {describe_folder} as "
                       '{"models": {"NAME": {"input_usd_per_mtok": ..., "output_usd_per_mtok": ...}}}, '
                       "or record cost_usd on those requests.")
+
+
+# Models a provider has shut down in its API, which the library still prices (for old logs) without
+# marking them: a forecast never routes to one. Source: OpenAI's API deprecations page.
+RETIRED = {
+    "gpt-3.5-turbo": "2026-10-23", "gpt-4": "2026-10-23",  # announced 2026-04-22; gpt-4.1-mini named instead
+    "gpt-4.5-preview": "2025-07-14", "o1-preview": "2025-07-28", "o1-mini": "2025-10-27",
+}
+
+
+def retired(model: str) -> str | None:
+    """The shutdown date of ``model`` (or of the family it is a dated or sized variant of), if retired."""
+    name = model.split("/", 1)[-1].lower()
+    for family, day in RETIRED.items():
+        if name == family or name.startswith(family + "-"):
+            return day
+    return None
+
+
+def library_model(model: str):
+    """``(provider id, the library's ModelInfo)`` for a model name, or ``None`` when it does not know it."""
+    from genai_prices.data_snapshot import get_snapshot
+
+    snapshot = get_snapshot()
+    ref, hint = model, None
+    if "/" in model:
+        hint, ref = model.split("/", 1)
+    for provider in ((hint,) if hint else _PROVIDERS):
+        try:
+            found, info = snapshot.find_provider_model(ref, None, provider, None)
+        except LookupError:
+            continue
+        return found.id, info
+    return None
+
+
+def library_version() -> str:
+    from genai_prices import __version__
+
+    return __version__
+
+
+def library_data_date(today: date | None = None) -> str | None:
+    """The newest price change in the library's data that has already taken effect: how current its
+    prices are (the wheel itself carries no date)."""
+    from genai_prices.data_snapshot import get_snapshot
+
+    today = today or datetime.now(timezone.utc).date()
+    newest = None
+    for provider in get_snapshot().providers:
+        for model in provider.models:
+            for conditional in model.prices if isinstance(model.prices, list) else ():
+                start = getattr(conditional.constraint, "start_date", None)
+                if start is not None and start <= today and (newest is None or start > newest):
+                    newest = start
+    return newest.isoformat() if newest else None

@@ -32,6 +32,22 @@ def normalise(query: str) -> str:
     return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
 
 
+# M2.2's routing forecast scores an LLM call as simple with three transparent signals: a short question,
+# no word that asks for reasoning, and (when the log has it) a short answer. Nothing is learned.
+SIMPLE_MAX_WORDS = 12
+SIMPLE_MAX_OUTPUT_TOKENS = 150
+REASONING_WORDS = ("why", "how come", "compare", "comparison", "versus", "vs", "difference", "differences",
+                   "explain", "analyse", "analyze", "analysis", "evaluate", "design", "tradeoff", "tradeoffs",
+                   "trade off", "trade offs", "pros and cons", "step by step", "recommend", "should i", "should we")
+_REASONING = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in REASONING_WORDS) + r")\b")
+
+
+def simple_question(norm: str) -> bool:
+    """The query half of the routing heuristic, on a normalised query (so "Trade-offs?" reads as "trade
+    offs"): at most ``SIMPLE_MAX_WORDS`` words and no reasoning word."""
+    return norm.count(" ") < SIMPLE_MAX_WORDS and _REASONING.search(norm) is None
+
+
 @dataclass
 class Distinct:
     """The distinct queries of a log, in order of first appearance, and the request sequence."""

@@ -52,6 +52,14 @@ def to_terminal(report: Report, verbose: bool = False, unicode: bool = True) -> 
             lines.extend(f"    {d}" for d in r.details)
             lines.append(f"    {_source_line(r)}")
     lines.append("")
+    f = report.forecast
+    if f:
+        lines.append("M2.2 forecast" + (" [sample]" if f.get("sample") else "") + f" {dash} {f['summary']}")
+        if f.get("hint"):
+            lines.append(f"    {'→' if unicode else '->'} {f['hint']}")
+        if verbose and f["status"] == "forecast":
+            lines.extend(f"    {line}" for line in forecast_lines(f))
+        lines.append("")
     lines.append(("✓ " if unicode and report.ready else "") + report.readiness_summary)
     # Every line carries text from the learner's data (key names, queries, file contents): one line each.
     text = "\n".join(terminal_safe(line) for line in lines) + "\n"
@@ -59,6 +67,32 @@ def to_terminal(report: Report, verbose: bool = False, unicode: bool = True) -> 
         text = text.replace("≥", ">=").replace("→", "->").replace("–", "-").replace("·", "|").replace("×", "x")
         text = text.encode("ascii", "replace").decode("ascii")
     return text
+
+
+def forecast_lines(f: dict[str, Any]) -> list[str]:
+    """The forecast's figures with what each assumes, for ``-v`` and the page."""
+    c, r, p, comb = f["compression"], f["routing"], f["prompt_caching"], f["combined"]
+    out = [f"Compression: ${c['usd_per_month_low']:,.2f}–${c['usd_per_month_high']:,.2f}/month ({c['assumes']}).",
+           (f"Routing: {r['share']:.1%} of LLM calls scored simple; to {r['to_model']} (chosen: {r['chosen']}): "
+            f"${r['usd_per_month']:,.2f}/month ({r['assumes']})." if r["to_model"] else
+            f"Routing: no target ({r['chosen']})."),
+           f"Routing method: {r['method']}.", r["quality_risk"]]
+    if p["available"]:
+        out.append(f"Provider prompt caching: ${p['usd_per_month']:,.2f}/month at a {p['static_share']:.0%} fixed "
+                   f"share ({p['static_share_from']}); {p['eligible_share']:.0%} of calls have a fixed part long "
+                   f"enough to cache ({p['assumes']}).")
+    else:
+        out.append("Provider prompt caching: the price library has no cached-input rate for your models.")
+    if "reduction_low" in comb:
+        out.append(f"Combined: ${comb['baseline_usd_per_month']:,.2f}/month without a cache → "
+                   f"${comb['after_cache_usd_per_month']:,.2f} with it (running costs included) → "
+                   f"${comb['after_m22_usd_per_month_high']:,.2f}–${comb['after_m22_usd_per_month_low']:,.2f} after "
+                   f"M2.2: {comb['reduction_low']:.1%}–{comb['reduction_high']:.1%} below the baseline, against the "
+                   f"course's {comb['target_low']:.0%}–{comb['target_high']:.0%}.")
+    out.append(f"Token counts: {f['estimated']}. Prices: {f['prices']['library']}, newest price change in its "
+               f"data {f['prices']['data_date']}.")
+    out.extend(f["notes"])
+    return out
 
 
 def finite(value: Any) -> Any:

@@ -102,6 +102,7 @@ class Report:
     generated_at: str
     results: tuple[Result, ...]
     expected: tuple[str, ...]  # the ids of every registered check
+    forecast: dict[str, Any] | None = None  # what M2.2 would save on the learner's traffic (forecast.py)
 
     def __getitem__(self, check_id: str) -> Result:
         for r in self.results:
@@ -152,4 +153,5 @@ class Report:
             "generated_at": self.generated_at,
             "results": [r.to_dict() for r in self.results],
             "readiness": {"ready": self.ready, "summary": self.readiness_summary},
+            "forecast": self.forecast,
         }

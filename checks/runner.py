@@ -93,7 +93,14 @@ def run(config: Config, only: Iterable[str] | None = None) -> Report:
     checks = select(only)
     ctx = Context(config)
     stamp = now()
-    return Report(stamp, tuple(run_check(c, ctx) for c in checks), tuple(BY_ID))
+    results = tuple(run_check(c, ctx) for c in checks)
+    report = Report(stamp, results, tuple(BY_ID))
+    if report.complete:  # a selection (--only) asks for its checks, not the forecast
+        from .forecast import for_report
+
+        report = dataclasses.replace(report, forecast=_scrub(for_report(ctx, results), ctx.config.secrets)
+                                     if ctx.config.secrets else for_report(ctx, results))
+    return report
 
 
 def unusable(exc: UsageError) -> Report:

@@ -23,7 +23,7 @@ from pathlib import Path
 from .errors import InputError
 from .prices import PriceBook, unknown_model_error
 from .querylog import BY_LAYER, LAYERS, ReadStats, read
-from .queries import Distinct, Replay
+from .queries import SIMPLE_MAX_OUTPUT_TOKENS, Distinct, Replay, simple_question
 
 TOO_MANY_BAD = 0.5  # more bad lines than this share makes the log unusable
 
@@ -55,6 +55,10 @@ class Traffic:
     queries: Distinct = field(default_factory=Distinct)
     prices: PriceBook = field(default_factory=PriceBook)
     price_error: tuple[str, str] | None = None  # prices.json unusable: (message, hint) for the cost check
+    # Token and cost sums per (layer, LLM, embedding model, day, cost_usd missing, simple by M2.2's routing
+    # heuristic): [requests, input tokens, cached input tokens, output tokens, embedding tokens, cost_usd]
+    groups: dict[tuple, list] = field(default_factory=dict)
+    forecast_facts: dict | None = None  # the price library's part of the M2.2 forecast (forecast.prepare)
     _replay: Replay | None = None
 
     @property
@@ -114,7 +118,12 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
     unlayered = 0
     # Requests are summed per group of what prices them alike (layer, LLM, embedding model, day, whether
     # cost_usd was recorded): prices are linear in tokens, so the groups are priced once at the end.
+    # ... and whether M2.2's routing heuristic scores the call simple (only for layers that still call the
+    # LLM, with tokens to price it; the query half is scored once per distinct query).
     groups: dict[tuple, list] = {}
+    llm_layers = frozenset(name for name, layer in BY_LAYER.items() if layer.pays_llm)
+    simple_of: dict[int, bool] = {}  # per distinct query
+    ids, norms = t.queries.ids, t.queries.norms
     for rec in read(path, stats):
         ts = rec.ts
         if first_ts is None or ts < first_ts:
@@ -129,8 +138,16 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
             unlayered += 1
             continue
         tin, temb, cost = rec.input_tokens, rec.embedding_tokens, rec.cost_usd
+        simple = False
+        if tin is not None and query and layer in llm_layers:
+            did = ids[-1]  # the query add_query just counted
+            simple = simple_of.get(did)
+            if simple is None:
+                simple = simple_of[did] = simple_question(norms[did])
+            tout = rec.output_tokens
+            simple = simple and (tout is None or tout <= SIMPLE_MAX_OUTPUT_TOKENS)
         key = (layer, rec.model if tin is not None else None, rec.embedding_model if temb is not None else None,
-               int(ts // 86400), cost is None)
+               int(ts // 86400), cost is None, simple)
         g = groups.get(key)
         if g is None:
             g = groups[key] = [0, 0, 0, 0, 0, 0.0]
@@ -144,6 +161,7 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
         if cost is not None:
             g[5] += cost
     t.first_ts, t.last_ts, t.unlayered = first_ts, last_ts, unlayered
+    t.groups = groups
     _price_groups(t, groups)
     if stats.lines == 0:
         raise InputError(f"{path.name} holds no requests", "Write one request per line (see the data formats page).")
@@ -158,7 +176,7 @@ def _price_groups(t: Traffic, groups: dict[tuple, list]) -> None:
     """The costs of ``analyse``'s groups, as if each request had been priced on its own."""
     prices, unknown = t.prices, t.unknown_models
     retrieval = prices.retrieval_usd_per_query
-    for (layer, model, emb_model, day, no_cost), (n, tin, cached, tout, temb, cost) in groups.items():
+    for (layer, model, emb_model, day, no_cost, _), (n, tin, cached, tout, temb, cost) in groups.items():
         t.layers[layer] += n
         pays = BY_LAYER[layer]
         llm = emb = None  # the group's total, or None when it cannot be priced

@@ -1,0 +1,323 @@
+"""What M2.2 would save on the learner's own traffic: a forecast from the query log, not a check.
+
+Every LLM call the cache still makes (full misses, and embedding and context hits) is priced per
+group of alike requests (``Traffic.groups``), at its model and day, with the same library as the cost
+check. Four figures, per 30-day month:
+
+* compression: the input tokens of those calls cut by 30% and by 50% (M2.2's prompt templates);
+* routing: the calls a transparent heuristic scores as simple (``queries.simple_question`` and a short
+  answer) sent to a cheaper current model of the same provider;
+* prompt caching (provider-side, beside M2.2): a stated share of each prompt, the fixed template,
+  read at the provider's cached-input rate, where the library has one;
+* combined: compression and routing together (a routed call's shorter prompt is priced at the cheaper
+  model, so nothing is counted twice), after the cache and its running costs, against the no-cache
+  baseline: the figure the course's 50-70% target is about.
+
+LLM calls without token counts are forecast at the mean of those with them, as the cost check prices
+them; the forecast says what share that was.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError, NotMeasured
+from .prices import Rate, library_data_date, library_model, library_version, retired
+from .queries import REASONING_WORDS, SIMPLE_MAX_OUTPUT_TOKENS, SIMPLE_MAX_WORDS
+from .querylog import BY_LAYER
+from .result import Result, SourceKind
+from .text import terminal_safe
+from .traffic import Traffic, require_prices
+
+if TYPE_CHECKING:
+    from .context import Context
+
+log = logging.getLogger(__name__)
+
+DAYS_PER_MONTH = 30
+CUT_LOW, CUT_HIGH = 0.30, 0.50  # M2.2's prompt templates: 30-50% fewer input tokens
+TARGET_LOW, TARGET_HIGH = 0.50, 0.70  # the course's combined target: caching plus prompt optimisation
+QUALITY_LOSS_LIMIT = 0.05
+DEFAULT_STATIC_SHARE = 0.5
+# The shortest repeated prefix a provider caches: OpenAI and Anthropic's larger models cache prompts
+# from 1,024 tokens; some models need more (Anthropic's Haiku models 2,048 or 4,096).
+MIN_CACHED_PREFIX = 1024
+# Where routing sends simple calls by default: each provider's current small tier in the library's data,
+# first the one OpenAI itself named as GPT-3.5 and GPT-4's substitute. The first of these that is
+# priced, not retired and cheaper than the learner's main model for its own token mix is chosen.
+ROUTE_TIERS = {
+    "openai": ("gpt-4.1-mini", "gpt-5-mini", "gpt-4.1-nano", "gpt-5-nano"),
+    "anthropic": ("claude-haiku-4-5",),
+    "google": ("gemini-2.5-flash", "gemini-2.5-flash-lite"),
+    "mistral": ("mistral-small-latest", "ministral-8b-latest"),
+}
+ROUTING_METHOD = (f"heuristic: a call is simple when its query has at most {SIMPLE_MAX_WORDS} words, none of "
+                  f"them a reasoning word ({', '.join(REASONING_WORDS[:6])}, …), and its answer took at most "
+                  f"{SIMPLE_MAX_OUTPUT_TOKENS} output tokens (when the log records them)")
+QUALITY_RISK = (f"Routing and compression trade quality for cost: the target is under {QUALITY_LOSS_LIMIT:.0%} "
+                "quality loss, and it has to be measured (an evaluation set, A/B tests) before a forecast "
+                "becomes a saving. A wrong route means poor answers, or overpaying.")
+
+
+@dataclass
+class _Call:
+    """One group of alike LLM calls, priced."""
+
+    model: str
+    day: int
+    simple: bool
+    n: int
+    tin: int
+    cached: int
+    tout: int
+    rate: Rate
+
+    @property
+    def input_cost(self) -> float:
+        return self.rate.price(self.tin, 0, self.cached)
+
+    @property
+    def output_cost(self) -> float:
+        return self.rate.price(0, self.tout)
+
+
+def _calls(t: Traffic) -> tuple[list[_Call], int]:
+    """The priced LLM-call groups, and how many LLM calls had no tokens to price."""
+    calls, unpriced = [], 0
+    for (layer, model, _emb, day, _no_cost, simple), (n, tin, cached, tout, _temb, _cost) in t.groups.items():
+        if not BY_LAYER[layer].pays_llm:
+            continue
+        rate = t.prices.rate(model, day * 86400.0) if model is not None else None
+        if rate is None:  # no tokens (an unknown model stops at require_prices first)
+            unpriced += n
+            continue
+        calls.append(_Call(model, day, simple, n, tin, cached, tout, rate))
+    return calls, unpriced
+
+
+def _target(t: Traffic, calls: list[_Call]) -> tuple[str | None, str]:
+    """The routing target and how it was chosen."""
+    named = t.prices.route_simple_to
+    if named:
+        day = retired(named)
+        if day:
+            raise InputError(f"route_simple_to in prices.json names {named}, which its provider shut down on {day}",
+                             "Name a current model, or remove route_simple_to to let the forecast choose one.")
+        if t.prices.rate(named) is None:
+            raise InputError(f"route_simple_to in prices.json names {named}, which has no known price",
+                             "Add it under models in prices.json, or name a model the price library knows.")
+        return named, "named in prices.json (route_simple_to)"
+    spend: dict[str, float] = {}
+    for c in calls:
+        spend[c.model] = spend.get(c.model, 0.0) + c.input_cost + c.output_cost
+    if not spend:
+        return None, "no priced LLM calls"
+    main = max(spend, key=spend.__getitem__)
+    found = library_model(main)
+    if found is None:
+        return None, f"{main} is not in the price library, so its provider's models are unknown: name one " \
+                     "as route_simple_to in prices.json"
+    provider = found[0]
+    mine = [c for c in calls if c.model == main]
+    focus = [c for c in mine if c.simple] or mine
+    for candidate in ROUTE_TIERS.get(provider, ()):
+        info = library_model(candidate)
+        if candidate == main or retired(candidate) or info is None or info[1].deprecated:
+            continue
+        if t.prices.rate(candidate) is None:
+            continue
+        cost_there = sum(sum(_priced_at(t, c, candidate)) for c in focus)
+        cost_here = sum(c.input_cost + c.output_cost for c in focus)
+        if cost_there < cost_here:
+            return candidate, f"the first current, cheaper model of {provider}'s small tier " \
+                              f"({', '.join(ROUTE_TIERS[provider])}) for your main model, {main}"
+    return None, f"no current model of {provider}'s small tier is cheaper than {main} for your calls"
+
+
+def _priced_at(t: Traffic, c: _Call, model: str) -> tuple[float, float]:
+    """(input, output) cost of a call group at another model: its rate on the group's day, else today's."""
+    rate = t.prices.rate(model, c.day * 86400.0) or t.prices.rate(model)
+    return rate.price(c.tin, 0, c.cached), rate.price(0, c.tout)
+
+
+def prepare(t: Traffic) -> None:
+    """The price library's part of the forecast (the routing target, the rates it needs, the data's date),
+    worked out while the log is analysed: the analysis is cached, and the shipped sample's ships as data,
+    so a later run, and every sample run, forecasts without importing the library."""
+    facts: dict[str, Any] = {"version": library_version(), "data_date": library_data_date()}
+    if not t.unknown_models and t.price_error is None:
+        try:
+            calls, _ = _calls(t)
+            to_model, chosen = _target(t, calls)
+            if to_model is not None:
+                for c in calls:
+                    if c.simple:
+                        _priced_at(t, c, to_model)  # fills the price book's memo of rates
+            facts["target"] = (to_model, chosen)
+        except InputError as exc:
+            facts["error"] = (exc.message, exc.hint)
+    t.forecast_facts = facts
+
+
+def forecast(ctx: "Context", cost: Result | None) -> dict[str, Any]:
+    """The forecast object of the JSON report. Raises ``NotMeasured`` without a log to forecast from."""
+    t = ctx.traffic()
+    if t is None:
+        raise NotMeasured("No query log to forecast from.",
+                          "Add query_log.jsonl to your data folder, with model, input_tokens and output_tokens "
+                          "on each request: the forecast prices what M2.2 would save on your own traffic.")
+    require_prices(t, ctx.describe(ctx.folder))
+    calls, unpriced = _calls(t)
+    known = sum(c.n for c in calls)
+    if not known:
+        raise NotMeasured(f"{ctx.describe(t.path)} has no LLM call with model and token counts to forecast from.",
+                          "Log model, input_tokens and output_tokens on each request.")
+    total = known + unpriced
+    scale = total / known  # unpriced calls at the mean of the priced ones
+    per_month = DAYS_PER_MONTH / t.days * scale
+
+    input_cost = sum(c.input_cost for c in calls)
+    llm_cost = input_cost + sum(c.output_cost for c in calls)
+    compression = {"cut_low": CUT_LOW, "cut_high": CUT_HIGH,
+                   "usd_per_month_low": CUT_LOW * input_cost * per_month,
+                   "usd_per_month_high": CUT_HIGH * input_cost * per_month,
+                   "input_usd_per_month": input_cost * per_month,
+                   "assumes": f"M2.2's templates cut the input tokens of every LLM call the cache still makes "
+                              f"by {CUT_LOW:.0%} to {CUT_HIGH:.0%}; output tokens unchanged"}
+
+    facts = t.forecast_facts
+    if facts is None:
+        prepare(t)
+        facts = t.forecast_facts
+    if "error" in facts:
+        raise InputError(*facts["error"])
+    to_model, chosen = facts["target"]
+    simple = sum(c.n for c in calls if c.simple)
+    routed = saving = 0.0
+    after_routing: dict[int, tuple[float, float]] = {}  # id(call) -> (input, output) cost after routing
+    if to_model is not None:
+        for c in calls:
+            if c.simple:
+                tin_cost, tout_cost = _priced_at(t, c, to_model)
+                if tin_cost + tout_cost < c.input_cost + c.output_cost:  # never route to a dearer model
+                    routed += c.n
+                    saving += c.input_cost + c.output_cost - tin_cost - tout_cost
+                    after_routing[id(c)] = (tin_cost, tout_cost)
+    routing = {"to_model": to_model, "share": simple / known, "routed_share": routed / known,
+               "usd_per_month": saving * per_month, "method": ROUTING_METHOD, "chosen": chosen,
+               "quality_risk": QUALITY_RISK,
+               "assumes": "every call scored simple goes to the cheaper model with the same tokens; the others "
+                          "stay on their model; calls already on a cheaper model stay where they are"}
+
+    share = t.prices.static_prompt_share
+    share_named = share is not None
+    share = DEFAULT_STATIC_SHARE if share is None else share
+    cacheable = [c for c in calls if c.rate.cached_input_per_token is not None]
+    caching: dict[str, Any] = {"available": bool(cacheable), "static_share": share,
+                               "static_share_from": "prices.json (static_prompt_share)" if share_named
+                               else "the default; set static_prompt_share in prices.json",
+                               "min_prefix_tokens": MIN_CACHED_PREFIX, "usd_per_month": None,
+                               "eligible_share": 0.0}
+    if cacheable:
+        eligible = cached_saving = 0.0
+        for c in cacheable:
+            if share * c.tin / c.n < MIN_CACHED_PREFIX:  # the mean fixed prefix is too short to be cached
+                continue
+            newly = max(0.0, share * c.tin - c.cached)
+            cached_saving += newly * (c.rate.input_per_token - c.rate.cached_input_per_token)
+            eligible += c.n
+        caching.update(usd_per_month=cached_saving * per_month, eligible_share=eligible / known,
+                       uncovered_share=sum(c.n for c in calls if c.rate.cached_input_per_token is None) / known)
+    caching["assumes"] = (f"{share:.0%} of each prompt is a fixed template at its start, read from the provider's "
+                          f"prompt cache at the cached-input rate; a provider caches only a repeated prefix of at "
+                          f"least {MIN_CACHED_PREFIX:,} tokens, so groups of calls whose mean fixed part is shorter "
+                          "save nothing; this is the provider's cache, beside the one you built")
+
+    def after_m22(cut: float) -> float:
+        """LLM cost over the log after compression and routing together."""
+        out = 0.0
+        for c in calls:
+            tin_cost, tout_cost = after_routing.get(id(c), (c.input_cost, c.output_cost))
+            out += tin_cost * (1 - cut) + tout_cost
+        return out
+
+    combined: dict[str, Any] = {"target_low": TARGET_LOW, "target_high": TARGET_HIGH}
+    metrics = cost.metrics if cost is not None and cost.metrics.get("measured") else {}
+    baseline = metrics.get("baseline_cost_per_month")
+    if baseline:
+        after_cache = metrics["current_cost_per_month"] + (metrics.get("running_cost_per_month") or 0.0)
+        m22_low = (llm_cost - after_m22(CUT_LOW)) * per_month
+        m22_high = (llm_cost - after_m22(CUT_HIGH)) * per_month
+        combined.update(
+            baseline_usd_per_month=baseline, after_cache_usd_per_month=after_cache,
+            after_cache_reduction=1 - after_cache / baseline,
+            m22_usd_per_month_low=m22_low, m22_usd_per_month_high=m22_high,
+            after_m22_usd_per_month_low=after_cache - m22_low, after_m22_usd_per_month_high=after_cache - m22_high,
+            reduction_low=1 - (after_cache - m22_low) / baseline, reduction_high=1 - (after_cache - m22_high) / baseline,
+            assumes="after the cache and its running costs (check 2's net figure), then compression and routing "
+                    "together: a routed call's shorter prompt is priced at the cheaper model, so no saving is "
+                    "counted twice; prompt caching is left out (it is the provider's, not M2.2's)")
+    else:
+        combined["assumes"] = "needs check 2's measured cost figures from the same log"
+
+    models = sorted({c.model for c in calls})
+    notes = [f"{m} was shut down by its provider on {retired(m)}: your log prices it at its dates, but move "
+             "off it before M2.2" for m in models if retired(m)]
+    source = ctx.log_source(t)
+    return {
+        "status": "forecast",
+        "sample": ctx.kind(t.path) is SourceKind.SAMPLE,
+        "summary": "",
+        "source": source.to_dict(),
+        "llm_calls": total, "llm_calls_per_month": total / t.days * DAYS_PER_MONTH,
+        "estimated_share": unpriced / total,
+        "estimated": f"{unpriced:,} of {total:,} LLM calls had no token counts and are forecast at the mean of the "
+                     "others" if unpriced else "every LLM call had its token counts",
+        "models": models,
+        "prices": {"library": f"genai-prices {facts['version']}", "data_date": facts["data_date"],
+                   "sources": t.prices.sources()},
+        "compression": compression, "routing": routing, "prompt_caching": caching, "combined": combined,
+        "notes": notes,
+    }
+
+
+def for_report(ctx: "Context", report_results: tuple[Result, ...]) -> dict[str, Any]:
+    """The forecast, or why there is none: a forecast never breaks the report."""
+    cost = next((r for r in report_results if r.id == "cost_savings"), None)
+    sample = bool(ctx.config.files_are_sample and not ctx.config.redis_enabled)
+    try:
+        out = forecast(ctx, cost)
+        out["summary"] = summary(out)
+        return out
+    except NotMeasured as exc:
+        return {"status": "skip", "summary": exc.message, "hint": exc.hint, "sample": sample}
+    except InputError as exc:
+        return {"status": "error", "summary": exc.message, "hint": exc.hint or "Fix the input named above.",
+                "sample": sample}
+    except Exception as exc:  # a bug in the forecast: said so, never a broken report
+        log.error("the forecast crashed:\n%s", "\n".join(terminal_safe(x) for x in traceback.format_exc().splitlines()))
+        return {"status": "error", "summary": f"The forecast itself failed ({exc.__class__.__name__}).",
+                "hint": "This is a bug in the checks package, not in your work; please report it with the output "
+                        "of python -m checks -v.", "sample": sample}
+
+
+def money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def summary(f: dict[str, Any]) -> str:
+    c, r, comb = f["compression"], f["routing"], f["combined"]
+    parts = [f"Compression {money(c['usd_per_month_low'])}–{money(c['usd_per_month_high'])}/month"]
+    if r["to_model"]:
+        parts.append(f"routing {r['share']:.0%} of calls to {r['to_model']} {money(r['usd_per_month'])}/month")
+    else:
+        parts.append("no routing target")
+    text = ", ".join(parts) + "."
+    if "reduction_low" in comb:
+        text += (f" Together with the cache: {comb['reduction_low']:.0%}–{comb['reduction_high']:.0%} below the "
+                 f"no-cache baseline (the course aims at {comb['target_low']:.0%}–{comb['target_high']:.0%}).")
+    return text
+
