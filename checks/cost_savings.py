@@ -280,7 +280,8 @@ def _charts(result: Result) -> list[str]:
     m = result.metrics
     out = [charts.layer_rates(m["layer_rates"])] if m.get("layer_rates") else []
     if m.get("baseline_cost_per_day") is not None and m.get("current_cost_per_day") is not None:
-        out.append(charts.cost_compare(m["baseline_cost_per_day"], m["current_cost_per_day"]))
+        out.append(charts.cost_compare(m["baseline_cost_per_day"], m["current_cost_per_day"],
+                                       m.get("running_cost_per_day"), (LOW, HIGH), m.get("break_even_hit_rate")))
     return out
 
 

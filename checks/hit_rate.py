@@ -303,8 +303,17 @@ def _with_layers(result: Result, traffic: Traffic | None) -> Result:
 
 
 def _charts(result: Result) -> list[str]:
-    rates = result.metrics.get("layer_rates")
-    return [charts.layer_rates(rates)] if rates else []
+    m = result.metrics
+    out = []
+    on_log = m.get("verdict_on") == "log"
+    value = m.get("request_hit_rate") if on_log else m.get("hit_rate")
+    if isinstance(value, (int, float)):
+        out.append(charts.gauge("Cache hit rate against the bar", value, BAR,
+                                "of requests (from the log)" if on_log else "of key lookups"))
+    rates = m.get("layer_rates")
+    if rates:
+        out.append(charts.layer_rates(rates))
+    return out
 
 
 def _satisfied(result: Result) -> bool:

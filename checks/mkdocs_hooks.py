@@ -83,6 +83,40 @@ def _reload_checks() -> None:
     importlib.invalidate_caches()
 
 
+def checks_version() -> str:
+    """pyproject's version in a checkout (an editable install's metadata keeps the version it was installed
+    at), else the installed package's."""
+    pyproject = PACKAGE_DIR.parent / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        with open(pyproject, "rb") as fh:
+            return tomllib.load(fh)["project"]["version"]
+    import importlib.metadata
+
+    return importlib.metadata.version("bridge-checks")
+
+
+def build_date() -> str:
+    """Today (UTC), or the date of SOURCE_DATE_EPOCH when a reproducible build sets it."""
+    import os
+    from datetime import datetime, timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return when.date().isoformat()
+
+
+def on_config(config, **kwargs):
+    """The footer stamp: which course text, which checks and when this site was built, so a learner or an
+    instructor can tell two published builds apart (Material shows ``copyright`` in its footer)."""
+    course = (config.get("extra") or {}).get("course_version", "unversioned")
+    stamp = f"Course version {course} · checks {checks_version()} · built {build_date()}"
+    base = config.get("copyright") or ""
+    config["copyright"] = f"{base} · {stamp}" if base and stamp not in base else (base or stamp)
+    return config
+
+
 def on_pre_build(config, **kwargs) -> None:
     if _command == "serve":
         _reload_checks()

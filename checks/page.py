@@ -11,7 +11,7 @@ import sys
 
 from .config import for_build
 from .errors import UsageError
-from .render import readiness_html, result_html, worked_example_html
+from .render import forecast_html, readiness_html, result_html, verified_html, worked_example_html
 from .result import Report
 from .runner import run, unusable
 
@@ -79,3 +79,17 @@ def worked_example() -> str:
     if _off():
         return OFF_TEXT
     return _cached_warning() + worked_example_html(report()["cost_savings"])
+
+
+def verified(base: str = "") -> str:
+    """The overview's checklist, ticked from this build's results."""
+    if _off():
+        return OFF_TEXT
+    return _cached_warning() + verified_html(report(), base)
+
+
+def forecast() -> str:
+    """The M2.2 page's forecast box."""
+    if _off():
+        return OFF_TEXT
+    return _cached_warning() + forecast_html(report().forecast)

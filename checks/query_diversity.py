@@ -260,9 +260,13 @@ def _consistency(name: str, diversity: float, data: dict, details: list[str]) ->
 
 def _charts(result: Result) -> list[str]:
     m = result.metrics
+    out = []
+    score = m.get("diversity_score")
+    if isinstance(score, (int, float)) and m.get("recommendation") in RECOMMENDATIONS:
+        out.append(charts.diversity_scale(score, LOW, HIGH, RECOMMENDATIONS[m["recommendation"]][0]))
     if m.get("method") == "replay" and m.get("similarity_distribution"):
-        return [charts.similarity_distribution(m["similarity_distribution"])]
-    return []
+        out.append(charts.similarity_distribution(m["similarity_distribution"]))
+    return out
 
 
 CHECK = Check(ID, TITLE, BAR_TEXT, "checks/query-diversity/", check, ("diversity_score", "recommendation"), _charts)

@@ -142,8 +142,14 @@ def _charts(result: Result) -> list[str]:
     return check.charts(result) if check is not None else []
 
 
+SHORT_NAMES = {"hit_rate": "Hit rate", "cost_savings": "Cost savings", "failure_docs": "Failures",
+               "query_diversity": "Diversity"}
+
+
 def readiness_html(report: Report, base: str = "") -> str:
-    """The first page's summary: one row per check, and the verdict."""
+    """The first page's summary: four tiles, one row per check, and the verdict."""
+    from . import charts
+
     e = escape
     kind = "success" if report.ready else "warning"
     rows = []
@@ -151,17 +157,121 @@ def readiness_html(report: Report, base: str = "") -> str:
         sample = ' <span class="bridge-sample">sample data</span>' if r.sample else ""
         link = f'<a href="{e(base + (BY_ID[r.id].page if r.id in BY_ID else ""))}">{e(r.title)}</a>'
         rows.append(f'<tr data-check="{e(r.id)}" data-status="{r.status.value}">'
-                    f"<td>{link}</td><td><strong>{LABEL[r.status]}</strong>{sample}</td>"
+                    f'<td>{link}</td><td class="bridge-status"><strong>{LABEL[r.status]}</strong>{sample}</td>'
                     f"<td>{e(r.value or '')}</td><td>{e(r.bar or '')}</td></tr>")
+    samples = sum(1 for r in report.results if r.sample)
+    value_head = "Sample value" if samples == len(report.results) else "Your value" if not samples else "Value"
+    tiles = charts.tiles([(SHORT_NAMES.get(r.id, r.title), r.status.value, r.value or r.summary, r.title)
+                          for r in report.results])
     return "\n".join([
         f'<div class="admonition {kind} bridge-readiness" data-ready="{"true" if report.ready else "false"}">',
         f'<p class="admonition-title">{"Ready for M2.2" if report.ready else "Not ready for M2.2 yet"}</p>',
         f"<p>{e(report.readiness_summary)}</p>",
-        "<table><thead><tr><th>Check</th><th>Status</th><th>Your value</th><th>Bar</th></tr></thead>",
+        f'<figure class="bridge-figure">{tiles}</figure>',
+        f"<table><thead><tr><th>Check</th><th>Status</th><th>{value_head}</th><th>Bar</th></tr></thead>",
         "<tbody>" + "".join(rows) + "</tbody></table>",
         f'<p class="bridge-source">Checked {e(report.generated_at)}.</p>',
         "</div>",
     ])
+
+
+VERIFIED_ITEMS = (
+    ("hit_rate", "a cache hit rate of <strong>at least 30%</strong>, or a documented mitigation strategy if it is "
+                 "lower"),
+    ("cost_savings", "a <strong>cost savings baseline</strong> recorded for tracking return on investment"),
+    ("failure_docs", "<strong>all five production failures documented with their fixes</strong>"),
+    ("query_diversity", "<strong>query diversity figures</strong> that choose your M2.2 optimisation focus"),
+)
+TEMPLATE_KEY_TEXT = {"verified": "seen in your live keys", "documented": "documented",
+                     "missing": "not in your keys", "unknown": "not shown yet", "error": "could not be judged"}
+
+
+def verified_html(report: Report, base: str = "") -> str:
+    """"What you will have verified", ticked from this run: an item is ticked only when its check is
+    satisfied on the learner's own data; sample data never ticks one."""
+    e = escape
+    items = []
+    for check_id, text in VERIFIED_ITEMS:
+        r = report.get(check_id)
+        page = BY_ID[check_id].page if check_id in BY_ID else ""
+        done = bool(r is not None and r.satisfies and not r.sample)
+        state = ("not run" if r is None else LABEL[r.status] + (" on sample data" if r.sample else ""))
+        items.append((done, f'{text} (<a href="{e(base + page)}">{e(r.title if r else check_id)}</a>: '
+                            f'<strong>{e(state)}</strong>)', check_id, r.status.value if r else "skip"))
+    tk = report.template_keys or {"status": "unknown", "summary": "Not judged (a selection of checks ran).",
+                                  "sample": False}
+    done5 = tk["status"] in ("verified", "documented") and not tk.get("sample")
+    state5 = TEMPLATE_KEY_TEXT.get(tk["status"], tk["status"]) + (" on sample data" if tk.get("sample") else "")
+    items.append((done5, "that you are <strong>ready to add prompt optimisation without breaking the cache you "
+                         "already have</strong>: your cache keys include the model and the prompt-template version, "
+                         f"so M2.2's new templates and routes never read entries made for the old ones "
+                         f"(<strong>{e(state5)}</strong>: {e(tk['summary'])})", "template_keys", tk["status"]))
+    lis = "".join(
+        f'<li class="task-list-item" data-item="{e(cid)}" data-done="{"true" if done else "false"}" '
+        f'data-status="{e(status)}"><label class="task-list-control"><input type="checkbox" disabled'
+        f'{" checked" if done else ""}/><span class="task-list-indicator"></span></label> {html}</li>'
+        for done, html, cid, status in items)
+    ticked = sum(1 for done, *_ in items if done)
+    return (f'<div class="bridge-verified" data-ticked="{ticked}"><p>{ticked} of {len(items)} shown on your own data '
+            f"so far.</p><ul class=\"task-list\">{lis}</ul></div>")
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def forecast_html(f: dict[str, Any] | None) -> str:
+    """The M2.2 forecast as a result box with its waterfall, or why there is none."""
+    from . import charts
+
+    e = escape
+    if not f:
+        return ('<div class="admonition note bridge-forecast" data-status="skip"><p class="admonition-title">'
+                "Your M2.2 forecast</p><p>No forecast: a selection of checks ran.</p></div>")
+    sample = f.get("sample")
+    badge = ' <span class="bridge-sample">sample data</span>' if sample else ""
+    head = (f'<div class="admonition {"info" if f["status"] == "forecast" else "note" if f["status"] == "skip" else "bug"}'
+            f' bridge-forecast" data-status="{e(f["status"])}" data-sample="{"true" if sample else "false"}">'
+            f'<p class="admonition-title">Your M2.2 forecast{badge}</p>')
+    if f["status"] != "forecast":
+        return (head + f'<p class="bridge-hint"><strong>Next step:</strong> {e(f.get("hint", ""))}</p>'
+                f"<p>{e(f['summary'])}</p></div>")
+    c, r, p, comb = f["compression"], f["routing"], f["prompt_caching"], f["combined"]
+    rows = [("Prompt compression (input tokens −30% to −50%)",
+             f"${c['usd_per_month_low']:,.2f} – ${c['usd_per_month_high']:,.2f}", _cap(c["assumes"]) + "."),
+            (f"Routing simple calls to {r['to_model']}" if r["to_model"] else "Routing simple calls",
+             f"${r['usd_per_month']:,.2f}" if r["to_model"] else "—",
+             f"{r['share']:.1%} of LLM calls scored simple. Method: {r['method']}. Target: {r['chosen']}. "
+             f"{_cap(r['assumes'])}.")]
+    if p["available"]:
+        rows.append((f"Provider prompt caching ({p['static_share']:.0%} fixed prompt)", f"${p['usd_per_month']:,.2f}",
+                     f"{p['eligible_share']:.0%} of calls have a fixed part long enough to cache. Share: "
+                     f"{p['static_share_from']}. {_cap(p['assumes'])}."))
+    body = "".join(f"<tr><td>{e(a)}</td><td><strong>{e(b)}</strong>/month</td><td>{e(cmt)}</td></tr>"
+                   if b != "—" else f"<tr><td>{e(a)}</td><td>—</td><td>{e(cmt)}</td></tr>" for a, b, cmt in rows)
+    parts = [head, f"<p>{e(f['summary'])}</p>",
+             "<table><thead><tr><th>M2.2 step</th><th>Saving</th><th>What it assumes</th></tr></thead>"
+             f"<tbody>{body}</tbody></table>"]
+    if "reduction_low" in comb:
+        parts.append(f'<p class="bridge-value"><strong>{comb["reduction_low"]:.0%}–{comb["reduction_high"]:.0%} '
+                     f"below the no-cache baseline</strong> after the cache and M2.2 "
+                     f"(course target {comb['target_low']:.0%}–{comb['target_high']:.0%}). "
+                     f"{e(_cap(comb['assumes']))}.</p>")
+        svg = charts.waterfall(comb["baseline_usd_per_month"], comb["after_cache_usd_per_month"],
+                               (c["usd_per_month_low"], c["usd_per_month_high"]),
+                               (comb["m22_usd_per_month_low"], comb["m22_usd_per_month_high"]),
+                               (comb["target_low"], comb["target_high"]))
+        parts.append(f'<figure class="bridge-figure">{svg}</figure>')
+    parts.append(f'<p class="bridge-risk"><strong>Quality risk:</strong> {e(r["quality_risk"])}</p>')
+    notes = [f"Token counts: {f['estimated']}.",
+             f"Prices: {f['prices']['library']}, whose newest price change took effect {f['prices']['data_date']}; "
+             f"monthly figures are 30 days of your log's traffic."] + list(f["notes"])
+    parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")
+    label = " <strong>Sample data</strong>: the course's figures, not yours." if sample else ""
+    src = f.get("source") or {}
+    when = f", measured {src['measured_at']}" if src.get("measured_at") else ""
+    parts.append(f'<p class="bridge-source">Source: {e(src.get("detail", ""))}{e(when)}.{label}</p></div>')
+    return "\n".join(parts)
 
 
 def worked_example_html(result: Result) -> str:

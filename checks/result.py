@@ -103,6 +103,7 @@ class Report:
     results: tuple[Result, ...]
     expected: tuple[str, ...]  # the ids of every registered check
     forecast: dict[str, Any] | None = None  # what M2.2 would save on the learner's traffic (forecast.py)
+    template_keys: dict[str, Any] | None = None  # do cache keys carry model and template version (template_keys.py)
 
     def __getitem__(self, check_id: str) -> Result:
         for r in self.results:
@@ -154,4 +155,5 @@ class Report:
             "results": [r.to_dict() for r in self.results],
             "readiness": {"ready": self.ready, "summary": self.readiness_summary},
             "forecast": self.forecast,
+            "template_keys": self.template_keys,
         }

@@ -95,11 +95,21 @@ def run(config: Config, only: Iterable[str] | None = None) -> Report:
     stamp = now()
     results = tuple(run_check(c, ctx) for c in checks)
     report = Report(stamp, results, tuple(BY_ID))
-    if report.complete:  # a selection (--only) asks for its checks, not the forecast
+    if report.complete:  # a selection (--only) asks for its checks, not what is built on all of them
+        from . import template_keys
         from .forecast import for_report
 
-        report = dataclasses.replace(report, forecast=_scrub(for_report(ctx, results), ctx.config.secrets)
-                                     if ctx.config.secrets else for_report(ctx, results))
+        def safely(compute, what: str) -> dict:
+            try:
+                out = compute(ctx, results)
+            except Exception as exc:  # a bug here never costs the learner the checks' results
+                log.error("%s crashed: %s", what, exc.__class__.__name__)
+                out = {"status": "error", "summary": f"{what} itself failed ({exc.__class__.__name__}).",
+                       "hint": "This is a bug in the checks package; please report it.", "sample": False}
+            return _scrub(out, ctx.config.secrets) if ctx.config.secrets else out
+
+        report = dataclasses.replace(report, forecast=safely(for_report, "The forecast"),
+                                     template_keys=safely(template_keys.judge, "The template-key check"))
     return report
 
 

@@ -144,3 +144,105 @@ def test_search_finds_stampede(browser, site_url):
         time.sleep(0.2)
     assert texts, "search found nothing for 'stampede'"
     assert any("stampede" in t.lower() for t in texts), texts[:3]
+
+
+# The picture each page shows (its class), drawn by checks/charts.py.
+PICTURES = {"": "tiles", "checks/hit-rate/": "gauge", "checks/cost-savings/": "cost",
+            "checks/query-diversity/": "scale", "m2-2/": "waterfall"}
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory):
+    """A 390-px-wide phone (Chromium's device emulation), apart from the desktop browser."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update",
+                 f"--user-data-dir={tmp_path_factory.mktemp('phone')}"):
+        options.add_argument(flag)
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844,
+                                                                          "pixelRatio": 2}})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+MEASURE = """
+return Array.from(document.querySelectorAll('svg.bridge-chart'), s => {
+  const vb = s.viewBox.baseVal, box = s.getBoundingClientRect();
+  const texts = Array.from(s.querySelectorAll('text'));
+  const px = texts.map(t => parseFloat(t.getAttribute('font-size')) * box.width / vb.width);
+  const outside = texts.filter(t => { const b = t.getBBox();
+      return b.x < -0.5 || b.x + b.width > vb.width + 0.5 || b.y < -0.5 || b.y + b.height > vb.height + 0.5; })
+    .map(t => t.textContent);
+  return {kind: s.getAttribute('class'), width: box.width, smallest: Math.min(...px), outside: outside,
+          role: s.getAttribute('role'), label: s.getAttribute('aria-label') || '',
+          title: (s.querySelector('title') || {}).textContent || '', desc: (s.querySelector('desc') || {}).textContent || '',
+          fill: getComputedStyle(texts[0]).fill, color: getComputedStyle(document.body).color};
+});"""
+
+
+def test_every_picture_is_legible_on_a_phone_and_in_both_palettes(phone, site_url):
+    """No chart text under 11 px on a 390-px phone, none cut off at an edge, a text alternative on each,
+    and text that takes the palette's own colour in light and in dark."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for page, kind in PICTURES.items():
+        load(phone, site_url + page)
+        assert phone.execute_script("return document.documentElement.scrollWidth") <= 391, page
+        for scheme in ("default", "slate"):
+            phone.execute_script(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
+            charts = phone.execute_script(MEASURE)
+            assert any(f"bridge-chart-{kind}" in c["kind"] for c in charts), (page, [c["kind"] for c in charts])
+            for c in charts:
+                assert c["width"] > 250 and c["smallest"] >= 11, (page, c)
+                assert c["outside"] == [], (page, c["kind"], c["outside"])
+                assert c["role"] == "img" and len(c["label"]) > 20 and c["title"] and c["desc"], (page, c)
+                assert c["fill"] == c["color"], (page, scheme, c)  # currentColor: the palette's text colour
+            phone.save_screenshot(str(ARTIFACTS / f"phone-{kind}-{scheme}.png"))
+
+
+def test_the_overview_table_colours_every_status_and_keeps_badges_on_one_line(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    load(browser, site_url)
+    head = browser.find_element(By.CSS_SELECTOR, ".bridge-readiness thead").text
+    assert "Sample value" in head and "Your value" not in head
+    colour = """const row = document.querySelector('.bridge-readiness tbody tr'); row.dataset.status = arguments[0];
+                return getComputedStyle(row.querySelector('.bridge-status strong')).color;"""
+    body = browser.execute_script("return getComputedStyle(document.querySelector('.md-typeset')).color")
+    colours = {s: browser.execute_script(colour, s) for s in ("pass", "warn", "fail", "skip", "error")}
+    assert len(set(colours.values())) == 5 and body not in colours.values(), colours
+    for badge in browser.find_elements(By.CSS_SELECTOR, ".bridge-readiness .bridge-sample"):
+        lines = browser.execute_script("return arguments[0].getClientRects().length", badge)
+        assert lines == 1, badge.text
+
+
+def test_the_checklist_ticks_nothing_on_sample_data(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    load(browser, site_url)
+    items = browser.find_elements(By.CSS_SELECTOR, ".bridge-verified li")
+    assert len(items) == 5
+    assert all(i.get_attribute("data-done") == "false" for i in items)
+    assert not any(i.find_element(By.TAG_NAME, "input").is_selected() for i in items)
+    assert "sample data" in items[4].text.lower()
+
+
+def test_pages_print_with_their_pictures(browser, site_url):
+    load(browser, site_url + "m2-2/")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = browser.execute_script(
+            "return Array.from(document.querySelectorAll('svg.bridge-chart'), s => s.getBoundingClientRect().width)")
+        header = browser.execute_script(
+            "return getComputedStyle(document.querySelector('.md-header')).display")
+        assert shown and all(w > 200 for w in shown) and header == "none", (shown, header)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
