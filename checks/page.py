@@ -11,7 +11,8 @@ import sys
 
 from .config import for_build
 from .errors import UsageError
-from .render import forecast_html, readiness_html, result_html, verified_html, worked_example_html
+from .render import (forecast_html, readiness_html, result_html, similarity_rule_html, verified_html,
+                     worked_example_html)
 from .result import Report
 from .runner import run, unusable
 
@@ -93,3 +94,10 @@ def forecast() -> str:
     if _off():
         return OFF_TEXT
     return _cached_warning() + forecast_html(report().forecast)
+
+
+def similarity_rule() -> str:
+    """The recap's similarity rule of thumb against the learner's own replay."""
+    if _off():
+        return OFF_TEXT
+    return _cached_warning() + similarity_rule_html(report()["query_diversity"])

@@ -274,6 +274,31 @@ def forecast_html(f: dict[str, Any] | None) -> str:
     return "\n".join(parts)
 
 
+def similarity_rule_html(result: Result) -> str:
+    """The recap's "more than 30% similar" rule beside the share of queries that clear each threshold."""
+    e = escape
+    m = result.metrics
+    sample = ' <span class="bridge-sample">sample data</span>' if result.sample else ""
+    head = (f'<div class="admonition info bridge-similarity" data-sample="{"true" if result.sample else "false"}">'
+            f'<p class="admonition-title">Your queries{sample}</p>')
+    dist, answered = m.get("similarity_distribution"), m.get("answered_by_threshold")
+    if m.get("method") != "replay" or not dist or not answered:
+        return (head + "<p>Not measured: the replay needs a query log with the query text (or a CSV with a "
+                f"<code>query</code> column). Query diversity check: {e(LABEL[result.status])}, "
+                f"{e(result.summary)}</p></div>")
+    over_30 = sum(v for k, v in dist.items() if not k.startswith("0-"))
+    default = m.get("default_threshold")
+    rows = [("Nearest earlier query more than 30% similar (the rule of thumb)", f"{over_30:.1%}")]
+    rows += [(f"… clears a threshold of {t}" + (" (the default for this similarity)" if default is not None
+                                                and abs(float(t) - default) < 1e-9 else ""), f"{v:.1%}")
+             for t, v in answered.items()]
+    body = "".join(f"<tr><td>{e(a)}</td><td><strong>{e(b)}</strong></td></tr>" for a, b in rows)
+    label = " <strong>Sample data</strong>: the course's figures, not yours." if result.sample else ""
+    return (head + "<table><thead><tr><th>Share of requests whose…</th><th>Share</th></tr></thead>"
+            f"<tbody>{body}</tbody></table><p class=\"bridge-source\">Similarity: {e(str(m.get('similarity')))}; "
+            f"source: {e(result.source.detail)}{e(_when(result))}.{label}</p></div>")
+
+
 def worked_example_html(result: Result) -> str:
     """The recap's table recomputed with the figures behind a cost result, or why it cannot be."""
     e = escape

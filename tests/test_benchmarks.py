@@ -47,3 +47,19 @@ def test_hostile_benchmark_prints_every_verdict():
     for label in ("doc: 200k one-line headings", "sparse 2 GB query log", "FIFO as cost_analytics.json",
                   "Redis, every reply held 0.9 s", "peer dribbling a byte per 0.5 s"):
         assert re.search(re.escape(label) + r"\s+\d+\.\d\d\s+\d+\s+.*(met|NOT met)", out), label
+
+
+def test_redis_retry_benchmark_prints_the_default_and_the_bounded_retry():
+    out = run("benchmarks/redis_retry.py", timeout=120)
+    assert re.search(r"default retry \(10 retries\)\s+median\s+[\d.]+ s", out)
+    assert re.search(r"Retry\(NoBackoff\(\), 0\)\s+median\s+[\d.]+ s", out)
+
+
+def test_redis_py_still_retries_ten_times_by_default():
+    """The failures page says so; a new redis-py that changes it must change the page."""
+    import inspect
+
+    import redis
+
+    default = inspect.signature(redis.Redis.__init__).parameters["retry"].default
+    assert default.get_retries() == 10

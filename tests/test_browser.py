@@ -34,8 +34,8 @@ def site_url(tmp_path_factory):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def chrome(tmp_path_factory, name: str, *flags: str, phone_width: int | None = None):
+    """Debian's headless Chromium through chromedriver; with ``phone_width``, Chromium's device emulation."""
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver_path:
         pytest.skip("Debian's chromium and chromium-driver are not installed")
@@ -46,11 +46,21 @@ def browser(tmp_path_factory):
     options.binary_location = chromium
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+                 f"--user-data-dir={tmp_path_factory.mktemp(name)}", *flags):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    if phone_width:
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": phone_width, "height": 844,
+                                                                              "pixelRatio": 2}})
+    else:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = chrome(tmp_path_factory, "chrome", "--window-size=1280,1600")
     yield driver
     driver.quit()
 
@@ -154,22 +164,7 @@ PICTURES = {"": "tiles", "checks/hit-rate/": "gauge", "checks/cost-savings/": "c
 @pytest.fixture(scope="module")
 def phone(tmp_path_factory):
     """A 390-px-wide phone (Chromium's device emulation), apart from the desktop browser."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update",
-                 f"--user-data-dir={tmp_path_factory.mktemp('phone')}"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844,
-                                                                          "pixelRatio": 2}})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(30)
+    driver = chrome(tmp_path_factory, "phone", phone_width=390)
     yield driver
     driver.quit()
 

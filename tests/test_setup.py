@@ -77,3 +77,22 @@ def test_the_learners_setup_does_not_install_the_test_tools():
     assert not names & {"pytest", "selenium", "ruff", "zensical"}
     dev = (ROOT / "scripts" / "dev.py").read_text(encoding="utf-8")
     assert 'ensure_env(("test",))' in dev and "ensure_env()\n" in dev
+
+
+def test_the_publishing_workflow_builds_strictly_from_the_sample_and_deploys():
+    """The instructor's route to GitHub Pages: Material's documented gh-deploy from GitHub Actions,
+    on the sample data only, strict, with the project's own pinned set-up."""
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8"))
+    triggers = flow[True] if True in flow else flow["on"]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["branches"] == ["main"]
+    assert flow["permissions"]["contents"] == "write"
+    job = flow["jobs"]["deploy"]
+    assert job["env"]["BRIDGE_SAMPLE"] == "1" and job["env"]["SKIP_REDIS"] == "true"
+    runs = [s.get("run", "") for s in job["steps"]]
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert any(u.startswith("actions/checkout@v") for u in uses)
+    assert any(u.startswith("actions/setup-python@v") for u in uses)
+    assert "python scripts/dev.py build --sample -d site" in runs
+    assert any("mkdocs gh-deploy --force --strict" in r for r in runs)

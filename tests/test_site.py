@@ -172,3 +172,45 @@ def test_a_failing_page_block_fails_the_strict_build(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "BRIDGE_SAMPLE": "1"})
     assert out.returncode != 0
     assert "a block that fails" in out.stderr + out.stdout
+
+
+def text_of(site: Path, page: str) -> str:
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&amp;", "&")
+
+
+def test_every_page_carries_the_footer_stamp(sample_site):
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    for page in ["", "m2-2", "recap"]:
+        html = (sample_site / page / "index.html").read_text(encoding="utf-8")
+        assert re.search(rf"Course version 2026\.11 · checks {re.escape(version)} · built \d{{4}}-\d\d-\d\d", html), page
+
+
+def test_the_m22_page_shows_the_forecast_with_current_models_and_dated_prices(sample_site):
+    html = (sample_site / "m2-2" / "index.html").read_text(encoding="utf-8")
+    assert 'class="admonition info bridge-forecast" data-status="forecast" data-sample="true"' in html
+    assert "bridge-chart-waterfall" in html and "Sample data" in html
+    text = text_of(sample_site, "m2-2")
+    assert re.search(r"Routing simple calls to gpt-[\w.-]+", text)
+    assert "shut both down in its API on 2026-10-23" in text and "gpt-4.1-mini" in text
+    assert re.search(r"genai-prices \d+\.\d+\.\d+, whose newest price change took effect \d{4}-\d\d-\d\d", text)
+    assert "tiktoken counts tokens exactly for OpenAI models only" in text
+    assert "prompt caching" in text and "1,024 tokens" in text
+    assert "Quality risk" in text and "5%" in text
+
+
+def test_the_recap_writes_the_compound_range_honestly_and_shows_the_similarity_rule(sample_site):
+    text = text_of(sample_site, "recap")
+    assert "rounds to 50–70%" not in text and "58–70%" in text
+    assert "40% + 0.6 × 30% = 58%" in text and "Why a hit rate is not a saving" in text
+    assert re.search(r"more than 30% similar \(the rule of thumb\) [\d.]+%", text)
+    assert re.search(r"clears a threshold of 0\.87 \(the default for this similarity\) [\d.]+%", text)
+
+
+def test_the_failures_page_teaches_what_m22_will_touch(sample_site):
+    text = text_of(sample_site, "checks/failures")
+    for needle in ("XFetch", "TTL jitter", "only with its own token", "allkeys-lfu", "allkeys-lru",
+                   "Semantic false positives", "report #4812", "10 times", "ExponentialBackoff"):
+        assert needle in text, needle
