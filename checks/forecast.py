@@ -312,7 +312,8 @@ def summary(f: dict[str, Any]) -> str:
     c, r, comb = f["compression"], f["routing"], f["combined"]
     parts = [f"Compression {money(c['usd_per_month_low'])}–{money(c['usd_per_month_high'])}/month"]
     if r["to_model"]:
-        parts.append(f"routing {r['share']:.0%} of calls to {r['to_model']} {money(r['usd_per_month'])}/month")
+        parts.append(f"routing {r['routed_share']:.1%} of LLM calls to {r['to_model']} "
+                     f"{money(r['usd_per_month'])}/month")
     else:
         parts.append("no routing target")
     text = ", ".join(parts) + "."

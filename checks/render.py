@@ -73,7 +73,8 @@ def forecast_lines(f: dict[str, Any]) -> list[str]:
     """The forecast's figures with what each assumes, for ``-v`` and the page."""
     c, r, p, comb = f["compression"], f["routing"], f["prompt_caching"], f["combined"]
     out = [f"Compression: ${c['usd_per_month_low']:,.2f}–${c['usd_per_month_high']:,.2f}/month ({c['assumes']}).",
-           (f"Routing: {r['share']:.1%} of LLM calls scored simple; to {r['to_model']} (chosen: {r['chosen']}): "
+           (f"Routing: {r['share']:.1%} of LLM calls scored simple, {r['routed_share']:.1%} would move to "
+            f"{r['to_model']} (chosen: {r['chosen']}): "
             f"${r['usd_per_month']:,.2f}/month ({r['assumes']})." if r["to_model"] else
             f"Routing: no target ({r['chosen']})."),
            f"Routing method: {r['method']}.", r["quality_risk"]]
@@ -241,7 +242,8 @@ def forecast_html(f: dict[str, Any] | None) -> str:
              f"${c['usd_per_month_low']:,.2f} – ${c['usd_per_month_high']:,.2f}", _cap(c["assumes"]) + "."),
             (f"Routing simple calls to {r['to_model']}" if r["to_model"] else "Routing simple calls",
              f"${r['usd_per_month']:,.2f}" if r["to_model"] else "—",
-             f"{r['share']:.1%} of LLM calls scored simple. Method: {r['method']}. Target: {r['chosen']}. "
+             f"{r['share']:.1%} of LLM calls scored simple; {r['routed_share']:.1%} would move (the rest are already "
+             f"on a model at least as cheap). Method: {r['method']}. Target: {r['chosen']}. "
              f"{_cap(r['assumes'])}.")]
     if p["available"]:
         rows.append((f"Provider prompt caching ({p['static_share']:.0%} fixed prompt)", f"${p['usd_per_month']:,.2f}",

@@ -62,3 +62,22 @@ def test_live_keys_with_a_version_segment_verify_the_item(redis_server):
     tk = report.template_keys
     assert tk["status"] == "verified" and "resp:v3" in tk["summary"], tk
     client.flushall()
+
+
+def test_the_checklist_ticks_what_passed_on_own_data_and_the_fifth_item_from_the_keys(tmp_path, scenario):
+    import re
+    import shutil
+
+    from checks.render import verified_html
+
+    folder = tmp_path / "project"
+    shutil.copytree(scenario("healthy"), folder)
+    ticks = lambda: dict(re.findall(r'data-item="(\w+)" data-done="(\w+)"',  # noqa: E731
+                                    verified_html(run(Config(data_dir=folder, use_redis=False)))))
+    assert ticks() == {"hit_rate": "true", "cost_savings": "true", "failure_docs": "true",
+                       "query_diversity": "true", "template_keys": "false"}
+    with open(folder / "FAILURES.md", "a", encoding="utf-8") as fh:
+        fh.write("\nEvery cache key also carries the model name and the prompt template version (tpl3).\n")
+    assert set(ticks().values()) == {"true"}
+    sample = dict(re.findall(r'data-item="(\w+)" data-done="(\w+)"', verified_html(run(Config(sample=True)))))
+    assert set(sample.values()) == {"false"}  # the sample never ticks anything
