@@ -173,7 +173,7 @@ class Context:
             prices, price_error = PriceBook(), (exc.message, exc.hint)
         traffic = analyse(path, prices)
         traffic.price_error = price_error
-        from .forecast import prepare
+        from .routing import prepare
 
         prepare(traffic)
         if traffic.queries.ids:
