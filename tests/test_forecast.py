@@ -171,3 +171,24 @@ def test_the_sample_forecast_is_labelled_sample_in_json_and_terminal():
     assert f["status"] == "forecast" and f["sample"] is True
     text = run_cli("--sample").stdout
     assert "M2.2 forecast" in text and "[sample]" in text.split("M2.2 forecast", 1)[1].splitlines()[0]
+
+
+def test_a_model_the_library_does_not_know_gets_no_invented_target(tmp_path):
+    prices = {k: v for k, v in PRICES.items() if k != "route_simple_to"}
+    write(tmp_path, day_of_traffic(), prices=prices)
+    r = forecast_of(tmp_path)["routing"]
+    assert r["to_model"] is None and r["usd_per_month"] == 0 and "route_simple_to" in r["chosen"]
+
+
+def test_text_from_the_log_reaches_the_terminal_escaped_and_the_page_escaped(tmp_path):
+    from checks.render import forecast_html
+
+    name = "evil\x1b[2J<script>alert(1)</script>"
+    prices = {**PRICES, "models": {**PRICES["models"], name: PRICES["models"]["small"]}, "route_simple_to": name}
+    write(tmp_path, day_of_traffic(), prices=prices)
+    report = run(Config(data_dir=tmp_path, use_redis=False, use_cache=False))
+    assert report.forecast["status"] == "forecast" and report.forecast["routing"]["to_model"] == name
+    text = to_terminal(report, verbose=True)
+    assert "\x1b" not in text and "evil\\x1b[2J" in text
+    html = forecast_html(report.forecast)
+    assert "<script>" not in html and "&lt;script&gt;" in html
