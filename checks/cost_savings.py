@@ -36,7 +36,7 @@ def worked_example(queries_per_day: float, miss_rate: float, cost_per_miss: floa
             "cost_per_miss": cost_per_miss, "cost_per_day": daily, "cost_per_month": daily * DAYS_PER_MONTH}
 
 
-def _money(x: float) -> str:
+def money(x: float) -> str:
     return f"${x:,.2f}"
 
 
@@ -50,14 +50,14 @@ def money_lines(baseline: float, current: float, running: float | None = None) -
     lines = []
     b_day, c_day = _cents(baseline), _cents(current)
     b_mon, c_mon = _cents(baseline * DAYS_PER_MONTH), _cents(current * DAYS_PER_MONTH)
-    lines.append(f"Baseline (no cache): {_money(b_day)}/day = {_money(b_mon)}/month")
-    lines.append(f"With the cache: {_money(c_day)}/day = {_money(c_mon)}/month")
-    lines.append(f"Saved before running costs (gross): {_money(b_day - c_day)}/day = {_money(b_mon - c_mon)}/month")
+    lines.append(f"Baseline (no cache): {money(b_day)}/day = {money(b_mon)}/month")
+    lines.append(f"With the cache: {money(c_day)}/day = {money(c_mon)}/month")
+    lines.append(f"Saved before running costs (gross): {money(b_day - c_day)}/day = {money(b_mon - c_mon)}/month")
     if running is not None:
         r_day, r_mon = _cents(running), _cents(running * DAYS_PER_MONTH)
-        lines.append(f"The cache's running costs: {_money(r_day)}/day = {_money(r_mon)}/month")
-        lines.append(f"Saved after running costs (net): {_money(b_day - c_day - r_day)}/day = "
-                     f"{_money(b_mon - c_mon - r_mon)}/month")
+        lines.append(f"The cache's running costs: {money(r_day)}/day = {money(r_mon)}/month")
+        lines.append(f"Saved after running costs (net): {money(b_day - c_day - r_day)}/day = "
+                     f"{money(b_mon - c_mon - r_mon)}/month")
     return lines
 
 
@@ -66,7 +66,7 @@ def example_line(ex: dict[str, float]) -> str:
     q, rate, per = round(ex["queries_per_day"]), round(ex["miss_rate"], 3), round(ex["cost_per_miss"], 5)
     daily = _cents(q * rate * per)
     return (f"Worked example with your numbers: {q:,} queries/day × {rate:.1%} misses × ${per:.5f} per miss = "
-            f"{_money(daily)}/day = {_money(daily * DAYS_PER_MONTH)}/month")
+            f"{money(daily)}/day = {money(daily * DAYS_PER_MONTH)}/month")
 
 
 def check(ctx: Context) -> Result:
@@ -242,7 +242,7 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
                + (", ".join(t.prices.sources()) or "the recorded cost_usd")
                + ".",
                *money_lines(baseline, actual, running),
-               f"Running costs: Redis {_money(t.prices.redis_usd_per_month)}/month (redis_usd_per_month in "
+               f"Running costs: Redis {money(t.prices.redis_usd_per_month)}/month (redis_usd_per_month in "
                f"prices.json), plus an embedding for each of the {unpriced_lookups:,.0f} lookups a day that pass "
                "the exact layer and whose cost above does not already include one.",
                "Requests answered per layer: " + ", ".join(f"{k} {rates[k]:.1%}" for k in LAYERS),
@@ -251,7 +251,7 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
         details.append(example_line(metrics["worked_example"]))
     if even is not None:
         details.append(f"Break-even request hit rate: {even:.1%}: below it the cache's running costs "
-                       f"({_money(running)}/day) exceed what its hits save (${saving_per_hit:.5f} each on "
+                       f"({money(running)}/day) exceed what its hits save (${saving_per_hit:.5f} each on "
                        f"average). Your request hit rate (from the log): {request_rate:.1%}.")
     if costs["estimated"]:
         details.append(f"{costs['estimated']:,} request parts without tokens were costed at the mean of those with them.")

@@ -19,24 +19,19 @@ them; the forecast says what share that was.
 
 from __future__ import annotations
 
-import logging
-import traceback
 from typing import TYPE_CHECKING, Any
 
+from .cost_savings import DAYS_PER_MONTH, money
 from .errors import InputError, NotMeasured
 from .prices import retired
 from .queries import REASONING_WORDS, SIMPLE_MAX_OUTPUT_TOKENS, SIMPLE_MAX_WORDS
 from .result import Result, SourceKind
-from .text import terminal_safe
 from .routing import calls_of, prepare, priced_at
 from .traffic import require_prices
 
 if TYPE_CHECKING:
     from .context import Context
 
-log = logging.getLogger(__name__)
-
-DAYS_PER_MONTH = 30
 CUT_LOW, CUT_HIGH = 0.30, 0.50  # M2.2's prompt templates: 30-50% fewer input tokens
 TARGET_LOW, TARGET_HIGH = 0.50, 0.70  # the course's combined target: caching plus prompt optimisation
 QUALITY_LOSS_LIMIT = 0.05
@@ -175,27 +170,11 @@ def forecast(ctx: "Context", cost: Result | None) -> dict[str, Any]:
 
 
 def for_report(ctx: "Context", report_results: tuple[Result, ...]) -> dict[str, Any]:
-    """The forecast, or why there is none: a forecast never breaks the report."""
+    """The forecast with its one-line summary; the runner turns what it raises into a status."""
     cost = next((r for r in report_results if r.id == "cost_savings"), None)
-    sample = bool(ctx.config.files_are_sample and not ctx.config.redis_enabled)
-    try:
-        out = forecast(ctx, cost)
-        out["summary"] = summary(out)
-        return out
-    except NotMeasured as exc:
-        return {"status": "skip", "summary": exc.message, "hint": exc.hint, "sample": sample}
-    except InputError as exc:
-        return {"status": "error", "summary": exc.message, "hint": exc.hint or "Fix the input named above.",
-                "sample": sample}
-    except Exception as exc:  # a bug in the forecast: said so, never a broken report
-        log.error("the forecast crashed:\n%s", "\n".join(terminal_safe(x) for x in traceback.format_exc().splitlines()))
-        return {"status": "error", "summary": f"The forecast itself failed ({exc.__class__.__name__}).",
-                "hint": "This is a bug in the checks package, not in your work; please report it with the output "
-                        "of python -m checks -v.", "sample": sample}
-
-
-def money(x: float) -> str:
-    return f"${x:,.2f}"
+    out = forecast(ctx, cost)
+    out["summary"] = summary(out)
+    return out
 
 
 def summary(f: dict[str, Any]) -> str:

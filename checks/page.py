@@ -8,6 +8,7 @@ rebuild while one build still reads each source once.
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 from .config import for_build
 from .errors import UsageError
@@ -63,41 +64,37 @@ def report() -> Report:
     return _report
 
 
-def result(check_id: str) -> str:
+def _block(render: Callable[[Report], str]) -> str:
+    """A page block's HTML: nothing when checks are off, the staleness warning when due, then ``render``
+    of this build's one report."""
     if _off():
         return OFF_TEXT
-    return _cached_warning() + result_html(report()[check_id])
+    return _cached_warning() + render(report())
+
+
+def result(check_id: str) -> str:
+    return _block(lambda r: result_html(r[check_id]))
 
 
 def readiness(base: str = "") -> str:
-    if _off():
-        return OFF_TEXT
-    return _cached_warning() + readiness_html(report(), base)
+    return _block(lambda r: readiness_html(r, base))
 
 
 def worked_example() -> str:
     """The recap's cost arithmetic with the learner's figures, from the cost check."""
-    if _off():
-        return OFF_TEXT
-    return _cached_warning() + worked_example_html(report()["cost_savings"])
+    return _block(lambda r: worked_example_html(r["cost_savings"]))
 
 
 def verified(base: str = "") -> str:
     """The overview's checklist, ticked from this build's results."""
-    if _off():
-        return OFF_TEXT
-    return _cached_warning() + verified_html(report(), base)
+    return _block(lambda r: verified_html(r, base))
 
 
 def forecast() -> str:
     """The M2.2 page's forecast box."""
-    if _off():
-        return OFF_TEXT
-    return _cached_warning() + forecast_html(report().forecast)
+    return _block(lambda r: forecast_html(r.forecast))
 
 
 def similarity_rule() -> str:
     """The recap's similarity rule of thumb against the learner's own replay."""
-    if _off():
-        return OFF_TEXT
-    return _cached_warning() + similarity_rule_html(report()["query_diversity"])
+    return _block(lambda r: similarity_rule_html(r["query_diversity"]))

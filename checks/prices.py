@@ -91,15 +91,22 @@ class PriceBook:
             return rate
 
 
+def _lookups(model: str) -> tuple[str, tuple]:
+    """The library's model reference and the providers to try: the one named ("openai/text-embedding-3-small"),
+    or each of ``_PROVIDERS`` in turn."""
+    if "/" in model:
+        hint, ref = model.split("/", 1)
+        return ref, (hint,)
+    return model, _PROVIDERS
+
+
 def _library_rate(model: str, day: int = -1) -> Rate | None:
     """The library's rates for ``model`` on day ``day`` (days since 1970-01-01, UTC; -1: today)."""
     from genai_prices import Usage, __version__, calc_price
 
     when = None if day < 0 else datetime.fromtimestamp(day * 86400 + 43200, tz=timezone.utc)
-    ref, provider_hint = model, None
-    if "/" in model:  # "openai/text-embedding-3-small"
-        provider_hint, ref = model.split("/", 1)
-    for provider in ((provider_hint,) if provider_hint else _PROVIDERS):
+    ref, providers = _lookups(model)
+    for provider in providers:
         try:
             inp = calc_price(Usage(input_tokens=_PROBE_TOKENS), model_ref=ref, provider_id=provider,
                              genai_request_timestamp=when)
@@ -163,10 +170,8 @@ def library_model(model: str):
     from genai_prices.data_snapshot import get_snapshot
 
     snapshot = get_snapshot()
-    ref, hint = model, None
-    if "/" in model:
-        hint, ref = model.split("/", 1)
-    for provider in ((hint,) if hint else _PROVIDERS):
+    ref, providers = _lookups(model)
+    for provider in providers:
         try:
             found, info = snapshot.find_provider_model(ref, None, provider, None)
         except LookupError:

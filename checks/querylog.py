@@ -200,7 +200,6 @@ def to_record(obj: object) -> Record:
     return rec
 
 
-_fromiso = datetime.fromisoformat
 if msgspec is not None:
     _Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
     _Amount = Annotated[float, msgspec.Meta(ge=0, le=MAX_AMOUNT)]

@@ -69,31 +69,45 @@ def to_terminal(report: Report, verbose: bool = False, unicode: bool = True) -> 
     return text
 
 
-def forecast_lines(f: dict[str, Any]) -> list[str]:
-    """The forecast's figures with what each assumes, for ``-v`` and the page."""
-    c, r, p, comb = f["compression"], f["routing"], f["prompt_caching"], f["combined"]
-    out = [f"Compression: ${c['usd_per_month_low']:,.2f}–${c['usd_per_month_high']:,.2f}/month ({c['assumes']}).",
-           (f"Routing: {r['share']:.1%} of LLM calls scored simple, {r['routed_share']:.1%} would move to "
-            f"{r['to_model']} (chosen: {r['chosen']}): "
-            f"${r['usd_per_month']:,.2f}/month ({r['assumes']})." if r["to_model"] else
-            f"Routing: no target ({r['chosen']})."),
-           f"Routing method: {r['method']}.", r["quality_risk"]]
+def forecast_rows(f: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+    """(M2.2 step, its saving per month or None, what it rests on), one per part of a forecast: the terminal's
+    ``-v`` lines and the page's table say the same thing."""
+    from .cost_savings import money
+
+    c, r, p = f["compression"], f["routing"], f["prompt_caching"]
+    rows = [("Prompt compression (input tokens −30% to −50%)",
+             f"{money(c['usd_per_month_low'])} – {money(c['usd_per_month_high'])}", _cap(c["assumes"]) + "."),
+            (f"Routing simple calls to {r['to_model']}" if r["to_model"] else "Routing simple calls",
+             money(r["usd_per_month"]) if r["to_model"] else None,
+             f"{r['share']:.1%} of LLM calls scored simple; {r['routed_share']:.1%} would move (the rest are already "
+             f"on a model at least as cheap). Method: {r['method']}. Target: {r['chosen']}. {_cap(r['assumes'])}.")]
     if p["available"]:
-        out.append(f"Provider prompt caching: ${p['usd_per_month']:,.2f}/month at a {p['static_share']:.0%} fixed "
-                   f"share ({p['static_share_from']}); {p['eligible_share']:.0%} of calls have a fixed part long "
-                   f"enough to cache ({p['assumes']}).")
+        rows.append((f"Provider prompt caching ({p['static_share']:.0%} fixed prompt)", money(p["usd_per_month"]),
+                     f"{p['eligible_share']:.0%} of calls have a fixed part long enough to cache. Share: "
+                     f"{p['static_share_from']}. {_cap(p['assumes'])}."))
     else:
-        out.append("Provider prompt caching: the price library has no cached-input rate for your models.")
+        rows.append(("Provider prompt caching", None, "The price library has no cached-input rate for your models."))
+    return rows
+
+
+def forecast_notes(f: dict[str, Any]) -> list[str]:
+    return [f"Token counts: {f['estimated']}.",
+            f"Prices: {f['prices']['library']}, whose newest price change took effect {f['prices']['data_date']}; "
+            "monthly figures are 30 days of your log's traffic.", *f["notes"]]
+
+
+def forecast_lines(f: dict[str, Any]) -> list[str]:
+    """The forecast's figures with what each assumes, for ``-v``."""
+    comb = f["combined"]
+    out = [f"{step}: {amount}/month. {why}" if amount else f"{step}: {why}" for step, amount, why in forecast_rows(f)]
+    out.append(f["routing"]["quality_risk"])
     if "reduction_low" in comb:
         out.append(f"Combined: ${comb['baseline_usd_per_month']:,.2f}/month without a cache → "
                    f"${comb['after_cache_usd_per_month']:,.2f} with it (running costs included) → "
                    f"${comb['after_m22_usd_per_month_high']:,.2f}–${comb['after_m22_usd_per_month_low']:,.2f} after "
                    f"M2.2: {comb['reduction_low']:.1%}–{comb['reduction_high']:.1%} below the baseline, against the "
                    f"course's {comb['target_low']:.0%}–{comb['target_high']:.0%}.")
-    out.append(f"Token counts: {f['estimated']}. Prices: {f['prices']['library']}, newest price change in its "
-               f"data {f['prices']['data_date']}.")
-    out.extend(f["notes"])
-    return out
+    return out + forecast_notes(f)
 
 
 def finite(value: Any) -> Any:
@@ -237,20 +251,9 @@ def forecast_html(f: dict[str, Any] | None) -> str:
     if f["status"] != "forecast":
         return (head + f'<p class="bridge-hint"><strong>Next step:</strong> {e(f.get("hint", ""))}</p>'
                 f"<p>{e(f['summary'])}</p></div>")
-    c, r, p, comb = f["compression"], f["routing"], f["prompt_caching"], f["combined"]
-    rows = [("Prompt compression (input tokens −30% to −50%)",
-             f"${c['usd_per_month_low']:,.2f} – ${c['usd_per_month_high']:,.2f}", _cap(c["assumes"]) + "."),
-            (f"Routing simple calls to {r['to_model']}" if r["to_model"] else "Routing simple calls",
-             f"${r['usd_per_month']:,.2f}" if r["to_model"] else "—",
-             f"{r['share']:.1%} of LLM calls scored simple; {r['routed_share']:.1%} would move (the rest are already "
-             f"on a model at least as cheap). Method: {r['method']}. Target: {r['chosen']}. "
-             f"{_cap(r['assumes'])}.")]
-    if p["available"]:
-        rows.append((f"Provider prompt caching ({p['static_share']:.0%} fixed prompt)", f"${p['usd_per_month']:,.2f}",
-                     f"{p['eligible_share']:.0%} of calls have a fixed part long enough to cache. Share: "
-                     f"{p['static_share_from']}. {_cap(p['assumes'])}."))
-    body = "".join(f"<tr><td>{e(a)}</td><td><strong>{e(b)}</strong>/month</td><td>{e(cmt)}</td></tr>"
-                   if b != "—" else f"<tr><td>{e(a)}</td><td>—</td><td>{e(cmt)}</td></tr>" for a, b, cmt in rows)
+    c, r, comb = f["compression"], f["routing"], f["combined"]
+    body = "".join(f"<tr><td>{e(step)}</td><td>" + (f"<strong>{e(amount)}</strong>/month" if amount else "—")
+                   + f"</td><td>{e(why)}</td></tr>" for step, amount, why in forecast_rows(f))
     parts = [head, f"<p>{e(f['summary'])}</p>",
              "<table><thead><tr><th>M2.2 step</th><th>Saving</th><th>What it assumes</th></tr></thead>"
              f"<tbody>{body}</tbody></table>"]
@@ -265,9 +268,7 @@ def forecast_html(f: dict[str, Any] | None) -> str:
                                (comb["target_low"], comb["target_high"]))
         parts.append(f'<figure class="bridge-figure">{svg}</figure>')
     parts.append(f'<p class="bridge-risk"><strong>Quality risk:</strong> {e(r["quality_risk"])}</p>')
-    notes = [f"Token counts: {f['estimated']}.",
-             f"Prices: {f['prices']['library']}, whose newest price change took effect {f['prices']['data_date']}; "
-             f"monthly figures are 30 days of your log's traffic."] + list(f["notes"])
+    notes = forecast_notes(f)
     parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")
     label = " <strong>Sample data</strong>: the course's figures, not yours." if sample else ""
     src = f.get("source") or {}

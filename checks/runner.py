@@ -99,18 +99,30 @@ def run(config: Config, only: Iterable[str] | None = None) -> Report:
         from . import template_keys
         from .forecast import for_report
 
-        def safely(compute, what: str) -> dict:
-            try:
-                out = compute(ctx, results)
-            except Exception as exc:  # a bug here never costs the learner the checks' results
-                log.error("%s crashed: %s", what, exc.__class__.__name__)
-                out = {"status": "error", "summary": f"{what} itself failed ({exc.__class__.__name__}).",
-                       "hint": "This is a bug in the checks package; please report it.", "sample": False}
-            return _scrub(out, ctx.config.secrets) if ctx.config.secrets else out
-
-        report = dataclasses.replace(report, forecast=safely(for_report, "The forecast"),
-                                     template_keys=safely(template_keys.judge, "The template-key check"))
+        report = dataclasses.replace(report, forecast=_built_on(for_report, ctx, results, "The forecast"),
+                                     template_keys=_built_on(template_keys.judge, ctx, results,
+                                                             "The template-key check"))
     return report
+
+
+def _built_on(compute, ctx: Context, results: tuple[Result, ...], what: str) -> dict[str, Any]:
+    """What is built on all the checks (the M2.2 forecast, the template-key item), its exceptions turned
+    into a status as ``run_check`` turns a check's: it never costs the learner the checks' results."""
+    sample = _source_for_error(ctx).kind is SourceKind.SAMPLE
+    try:
+        out = compute(ctx, results)
+    except NotMeasured as exc:
+        out = {"status": "skip", "summary": exc.message, "hint": exc.hint, "sample": sample}
+    except InputError as exc:
+        out = {"status": "error", "summary": exc.message, "hint": exc.hint or "Fix the input named above.",
+               "sample": sample}
+    except Exception as exc:  # a bug in the checker: said so, never a traceback on a page
+        trace = scrub(traceback.format_exc(), ctx.config.secrets)
+        log.error("%s crashed:\n%s", what, "\n".join(terminal_safe(x) for x in trace.splitlines()))
+        out = {"status": "error", "summary": f"{what} itself failed ({exc.__class__.__name__}).",
+               "hint": "This is a bug in the checks package, not in your work; please report it with the output "
+                       "of python -m checks -v.", "sample": sample}
+    return _scrub(out, ctx.config.secrets) if ctx.config.secrets else out
 
 
 def unusable(exc: UsageError) -> Report:

@@ -34,11 +34,11 @@ MAX_LINES = 20_000
 
 def documented_line(text: str, name: str) -> str | None:
     """``"FILE, line N"`` of the first line that puts the model and a template version in the key."""
-    for number, line in enumerate(text.splitlines()[:MAX_LINES], 1):
+    lines = text.splitlines()[:MAX_LINES]
+    for number, line in enumerate(lines, 1):
         if _KEY.search(line) and _MODEL.search(line) and _VERSION.search(line):
             return f"{name}, line {number}"
     # A sentence may wrap: try each line with the next one.
-    lines = text.splitlines()[:MAX_LINES]
     for number, (a, b) in enumerate(zip(lines, lines[1:]), 1):
         joined = f"{a} {b}"
         if _KEY.search(joined) and _MODEL.search(joined) and _VERSION.search(joined):

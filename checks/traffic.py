@@ -58,7 +58,7 @@ class Traffic:
     # Token and cost sums per (layer, LLM, embedding model, day, cost_usd missing, simple by M2.2's routing
     # heuristic): [requests, input tokens, cached input tokens, output tokens, embedding tokens, cost_usd]
     groups: dict[tuple, list] = field(default_factory=dict)
-    forecast_facts: dict | None = None  # the price library's part of the M2.2 forecast (forecast.prepare)
+    forecast_facts: dict | None = None  # the price library's part of the M2.2 forecast (routing.prepare)
     _replay: Replay | None = None
 
     @property

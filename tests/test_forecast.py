@@ -47,6 +47,11 @@ def day_of_traffic() -> list[dict]:
     return out
 
 
+def on_model(model: str) -> list[dict]:
+    """The day of traffic, every request on ``model``."""
+    return [{**rec, "model": model} for rec in day_of_traffic()]
+
+
 def forecast_of(folder: Path, **kw) -> dict:
     report = run(Config(data_dir=folder, use_redis=False, use_cache=False, **kw))
     return json.loads(to_json(report))["forecast"]
@@ -109,10 +114,7 @@ def test_every_figure_of_a_day_of_traffic_matches_a_hand_computation(tmp_path):
 
 
 def test_the_routing_target_is_a_current_cheaper_model_of_the_same_provider(tmp_path):
-    records = day_of_traffic()
-    for rec in records:
-        rec["model"] = "gpt-4o"
-    write(tmp_path, records, prices={"redis_usd_per_month": 0})
+    write(tmp_path, on_model("gpt-4o"), prices={"redis_usd_per_month": 0})
     f = forecast_of(tmp_path)
     r = f["routing"]
     assert r["to_model"] == "gpt-4.1-mini" and "openai" in r["chosen"]
@@ -123,10 +125,7 @@ def test_the_routing_target_is_a_current_cheaper_model_of_the_same_provider(tmp_
 def test_a_log_on_a_retired_model_is_told_so_and_never_routed_to_one(tmp_path):
     from checks.prices import retired
 
-    records = day_of_traffic()
-    for rec in records:
-        rec["model"] = "gpt-3.5-turbo"
-    write(tmp_path, records, prices={"redis_usd_per_month": 0})
+    write(tmp_path, on_model("gpt-3.5-turbo"), prices={"redis_usd_per_month": 0})
     f = forecast_of(tmp_path)
     assert any("gpt-3.5-turbo was shut down by its provider on 2026-10-23" in n for n in f["notes"])
     assert f["routing"]["to_model"] is None or not retired(f["routing"]["to_model"])
@@ -163,6 +162,16 @@ def test_a_bad_static_prompt_share_is_an_error_naming_prices_json(tmp_path, shar
     f = out.report()["forecast"]
     assert f["status"] == "error" and "prices.json" in f["summary"], f
     assert out.results()["hit_rate"]["status"] != "error"  # one bad file never breaks an unrelated check
+
+
+@pytest.mark.parametrize("target", ["123", "\"\"", "\"" + "x" * 500 + "\"", "null", "[\"gpt-4.1-mini\"]"])
+def test_a_bad_route_simple_to_is_an_error_naming_prices_json(tmp_path, target):
+    from hostile import bounded_cli  # a hard timeout: a hang fails fast
+
+    write(tmp_path, day_of_traffic(), prices=None)
+    (tmp_path / "prices.json").write_text('{"route_simple_to": ' + target + "}", encoding="utf-8")
+    f = bounded_cli("--data", str(tmp_path), "--no-redis", "--json").report()["forecast"]
+    assert f["status"] == "error" and "prices.json" in f["summary"], f
 
 
 def test_the_sample_forecast_is_labelled_sample_in_json_and_terminal():
