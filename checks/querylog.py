@@ -1,8 +1,10 @@
 """Streaming reader for the learner's query log: JSON Lines, or CSV with the same columns.
 
-One request per line. The reader yields records one at a time (memory does not
-grow with the number of lines), names the file and line of every bad record,
-keeps going past them, and lets the caller decide when too many are bad.
+One request per line. The reader streams the file half a megabyte at a time (memory
+does not grow with the number of lines), names the file and line of every bad record,
+keeps going past them, and lets the caller decide when too many are bad. A piece of
+plain, valid lines is decoded and type-checked by msgspec in one call; a piece with
+anything unusual in it is read line by line, and the two give the same records.
 The fields are documented in ``schemas/query_log_record.schema.json``; the
 checks here mirror that schema (the tests hold the two in agreement), because
 validating every line with a general schema validator would dominate the time
@@ -14,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -205,13 +208,15 @@ if msgspec is not None:
     _Amount = Annotated[float, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
     _Text = Annotated[str, msgspec.Meta(min_length=1)]  # an empty string is left to the full reader
     _Layer = Literal[LAYERS]  # type: ignore[valid-type]
+    # A time with a zone (one without is taken as UTC, which the full reader says), or Unix seconds in range.
+    _Time = Union[Annotated[datetime, msgspec.Meta(tz=True)], Annotated[float, msgspec.Meta(ge=0, lt=MAX_TS)]]
 
     class _Line(Record, forbid_unknown_fields=True, gc=False):
         """A plain log line, as msgspec decodes and type-checks it in one pass (integers become floats
-        where a float is wanted, as the full validation does). A Record itself once ``_fast_line`` has
+        where a float is wanted, as the full validation does). A Record itself once ``_seconds`` has
         turned its time into seconds; a line that carries a vector is left to the full reader."""
 
-        ts: Union[datetime, float]
+        ts: _Time
         query: Union[_Text, None] = None
         cache_layer: Union[_Layer, None] = None
         model: Union[_Text, None] = None
@@ -225,8 +230,25 @@ if msgspec is not None:
         embedding: None = None
 
     _LINE = msgspec.json.Decoder(_Line)
+    _DECODE_ERRORS: tuple = (msgspec.MsgspecError, ValueError, RecursionError)  # malformed, not UTF-8, a
+    # wrong type, out of bounds, an unknown field, nested too deep
 else:
     _LINE = None
+
+
+def _seconds(line: Record) -> bool:
+    """Finish a decoded plain line in place: its time in Unix seconds, and the check msgspec cannot make
+    (the cached part of the prompt within the prompt). False: leave the line to the full reader."""
+    ts = line.ts
+    if type(ts) is not float:
+        try:
+            ts = line.ts = ts.timestamp()
+        except (ValueError, OverflowError):
+            return False
+        if not 0 <= ts < MAX_TS:
+            return False
+    cached = line.cached_input_tokens
+    return cached is None or (line.input_tokens is not None and cached <= line.input_tokens)
 
 
 def _fast_line(raw: bytes) -> Record | None:
@@ -238,26 +260,34 @@ def _fast_line(raw: bytes) -> Record | None:
         return None
     try:
         line = _LINE.decode(raw)
-    except (msgspec.MsgspecError, ValueError, RecursionError):  # malformed, not UTF-8, a wrong type, out of
-        # bounds, an unknown field, nested too deep
+    except _DECODE_ERRORS:
         return None
-    ts = line.ts
-    if type(ts) is float:
-        seconds = ts
-    elif ts.tzinfo is not None:  # a time without a zone, taken as UTC, is left to the full reader
-        try:
-            seconds = ts.timestamp()
-        except (ValueError, OverflowError):
+    return line if _seconds(line) else None
+
+
+# A line of nothing but JSON whitespace: it holds no record, so a piece that has one cannot be checked by
+# counting its records against its lines, and goes line by line.
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+_BLANK_FIRST = re.compile(rb"[ \t\r]*\n")
+
+
+def _fast_piece(block: bytes, end: int, newlines: int) -> list[Record] | None:
+    """The records of ``block[:end]`` (whole lines, ``newlines`` of them ending with one) decoded in one
+    call; ``None`` unless every line is plain and valid by ``_fast_line``'s rules (the lines are then read
+    one by one). Each line must give exactly one record: msgspec reads ``{..}{..}`` on one line as two, so
+    the records are counted against the lines, and a piece with a blank line is not counted at all."""
+    if _LINE is None or _BLANK_FIRST.match(block, 0, end) or _BLANK_LINE.search(block, 0, end):
+        return None
+    try:
+        lines = _LINE.decode_lines(memoryview(block)[:end])
+    except _DECODE_ERRORS:
+        return None
+    if len(lines) != newlines + (block[end - 1] != 10):
+        return None
+    for line in lines:
+        if not _seconds(line):
             return None
-    else:
-        return None
-    if not 0 <= seconds < MAX_TS:  # NaN fails this too
-        return None
-    cached = line.cached_input_tokens
-    if cached is not None and (line.input_tokens is None or cached > line.input_tokens):
-        return None
-    line.ts = seconds
-    return line
+    return lines
 
 
 def _reject_constant(token: str) -> None:
@@ -283,17 +313,20 @@ class ReadStats:
             self.problems.append(f"{where}: {message}")
 
 
-_BLOCK = 1 << 20
+_BLOCK = 1 << 19
 
 
-def _raw_lines(path: Path, keepends: bool = True) -> Iterator[tuple[int, bytes]]:
-    """The file's lines as bytes (split on ``\n`` only), streamed a block at a time; a line longer
-    than ``MAX_LINE_BYTES`` is refused as soon as that many bytes have been read, never held whole.
-    ``keepends=False`` drops each line's ``\n``, which JSON Lines does not need."""
-    def too_long(lineno: int) -> InputError:
-        return InputError(f"{path}, line {lineno}: a line of more than {MAX_LINE_BYTES:,} bytes is not one "
-                          "request", "Check that this is a query log with one request per line.")
+def _too_long(path: Path, lineno: int) -> InputError:
+    return InputError(f"{path}, line {lineno}: a line of more than {MAX_LINE_BYTES:,} bytes is not one request",
+                      "Check that this is a query log with one request per line.")
 
+
+def _pieces(path: Path) -> Iterator[tuple[int, bytes, int, int]]:
+    """The file in pieces of whole lines, streamed a block at a time: ``(lines before it, block, end,
+    newlines in it)``, the piece being ``block[:end]``. Every piece ends with ``\n`` but perhaps the
+    file's last. A line is never split, and one longer than ``MAX_LINE_BYTES`` is refused as soon as that
+    many bytes have been read, never held whole (a line inside a piece is measured by ``_split``, and a
+    piece shorter than the limit needs no measuring)."""
     with open_regular(path) as fh:
         lineno = 0
         carry = b""
@@ -306,17 +339,39 @@ def _raw_lines(path: Path, keepends: bool = True) -> Iterator[tuple[int, bytes]]
                 break
             if carry:
                 block = carry + block
-            lines = block.split(b"\n")
-            carry = lines.pop()  # the unfinished last line ("" when the block ends a line)
-            for raw in lines:
-                lineno += 1
-                if len(raw) >= MAX_LINE_BYTES:  # with its newline, more than MAX_LINE_BYTES
-                    raise too_long(lineno)
-                yield lineno, (raw + b"\n" if keepends else raw)
+            end = block.rfind(b"\n") + 1
+            if end:
+                count = block.count(b"\n", 0, end)
+                yield lineno, block, end, count
+                lineno += count
+            carry = block[end:] if end else block  # the unfinished last line ("" when the block ends one)
             if len(carry) > MAX_LINE_BYTES:
-                raise too_long(lineno + 1)
+                raise _too_long(path, lineno + 1)
         if carry:
-            yield lineno + 1, carry
+            yield lineno, carry, len(carry), 0
+
+
+def _split(path: Path, before: int, block: bytes, end: int) -> tuple[list[bytes], bool]:
+    """The lines of one piece without their ``\n``, and whether its last line had one (only the file's
+    last line may not). A line over the limit is refused with its number."""
+    lines = block[:end].split(b"\n")
+    complete = block[end - 1] == 10
+    if complete:
+        lines.pop()  # the "" after the piece's last newline
+    ended = lines if complete else lines[:-1]  # the last line without a newline was measured by _pieces
+    if ended and max(map(len, ended)) >= MAX_LINE_BYTES:  # with its newline, more than MAX_LINE_BYTES
+        raise _too_long(path, before + 1 + next(i for i, raw in enumerate(ended) if len(raw) >= MAX_LINE_BYTES))
+    return lines, complete
+
+
+def _raw_lines(path: Path, keepends: bool = True) -> Iterator[tuple[int, bytes]]:
+    """The file's lines as bytes (split on ``\n`` only), as ``readline`` gives them; ``keepends=False``
+    drops each line's ``\n``, which JSON Lines does not need. A line over the limit is refused."""
+    for before, block, end, _ in _pieces(path):
+        lines, complete = _split(path, before, block, end)
+        last = len(lines) - 1
+        for i, raw in enumerate(lines):
+            yield before + 1 + i, (raw + b"\n" if keepends and (complete or i < last) else raw)
 
 
 def precheck(path: Path) -> None:
@@ -363,31 +418,45 @@ def read(path: Path, stats: ReadStats) -> Iterator[Record]:
     if path.suffix.lower() == ".csv":
         yield from _read_csv(path, name, stats, dims)
         return
-    for lineno, raw in _raw_lines(path, keepends=False):
-        if not raw.strip():
-            continue
-        stats.lines += 1
-        if lineno > 1 and b"\x00" not in raw:  # line 1 may open with a byte-order mark
-            rec = _fast_line(raw)
-            if rec is not None:
-                yield rec
+    for before, block, end, newlines in _pieces(path):
+        if before and end < MAX_LINE_BYTES:  # not line 1, which may open with a byte-order mark
+            records = _fast_piece(block, end, newlines)
+            if records is not None:
+                stats.lines += len(records)
+                yield from records
                 continue
-        try:
-            obj = loads(_decode(raw, lineno, path))
-        except json.JSONDecodeError as exc:
-            stats.note(f"{name}, line {lineno}", f"malformed JSON ({exc.msg}, column {exc.colno})")
-            continue
-        except BadRecord as exc:
-            stats.note(f"{name}, line {lineno}", str(exc))
-            continue
-        except (ValueError, RecursionError) as exc:  # nesting too deep, an integer too long to convert
-            stats.note(f"{name}, line {lineno}", "malformed JSON (" + ("nested too deeply" if isinstance(
-                exc, RecursionError) else _show(str(exc), 80)) + ")")
-            continue
-        try:
-            yield dims.check(to_record(obj))
-        except BadRecord as exc:
-            stats.note(f"{name}, line {lineno}", str(exc))
+        lines, _ = _split(path, before, block, end)
+        for lineno, raw in enumerate(lines, before + 1):
+            if raw.strip():
+                stats.lines += 1
+                rec = _one_line(path, name, lineno, raw, stats, dims)
+                if rec is not None:
+                    yield rec
+
+
+def _one_line(path: Path, name: str, lineno: int, raw: bytes, stats: ReadStats, dims: _Dimensions) -> Record | None:
+    """The record of one non-blank line; ``None`` for a bad one, which is counted and named in ``stats``."""
+    if lineno > 1 and b"\x00" not in raw:  # line 1 may open with a byte-order mark
+        rec = _fast_line(raw)
+        if rec is not None:
+            return rec
+    try:
+        obj = loads(_decode(raw, lineno, path))
+    except json.JSONDecodeError as exc:
+        stats.note(f"{name}, line {lineno}", f"malformed JSON ({exc.msg}, column {exc.colno})")
+        return None
+    except BadRecord as exc:
+        stats.note(f"{name}, line {lineno}", str(exc))
+        return None
+    except (ValueError, RecursionError) as exc:  # nesting too deep, an integer too long to convert
+        stats.note(f"{name}, line {lineno}", "malformed JSON (" + ("nested too deeply" if isinstance(
+            exc, RecursionError) else _show(str(exc), 80)) + ")")
+        return None
+    try:
+        return dims.check(to_record(obj))
+    except BadRecord as exc:
+        stats.note(f"{name}, line {lineno}", str(exc))
+        return None
 
 
 def _text_lines(path: Path, name: str, stats: ReadStats) -> Iterator[str]:

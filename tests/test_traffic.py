@@ -561,3 +561,58 @@ def test_the_block_line_reader_splits_like_readline_and_refuses_long_lines_acros
             list(querylog._raw_lines(path))
     path.write_bytes(b"y" * 19 + b"\n" + b"z" * 20)  # at the limit: accepted
     assert [n for n, _ in querylog._raw_lines(path)] == [1, 2]
+
+
+def test_pieces_decoded_at_once_give_what_the_line_by_line_reader_gives(tmp_path, monkeypatch):
+    """A piece of whole lines is decoded in one call when every line is plain; anything else in it (a
+    blank or whitespace line, two records on one line, a bad line, a vector, a time without a zone, a NUL,
+    CRLF, no final newline) must come out exactly as reading the lines one by one gives it: the same
+    records, the same count, the same problems, named at the same line numbers."""
+    import random
+
+    from checks import querylog
+    from checks.querylog import ReadStats, read
+
+    good = [json.dumps(req(1_800_000_000 + i, "none", f"q{i}")) for i in range(6)]
+    odd = ["", "   ", "\t\r", '{"ts": 1}{"ts": 2}', '{"ts": 1} {"ts": 2}', '{"ts": 3}\r',
+           '{"ts": "2026-11-13T09:14:03"}', '{"ts": "2026-11-13T09:14:03Z"}', '{"ts": "2026-11-13T09:14:03+02:00"}',
+           '{"ts": -1}', '{"ts": 1, "embedding": [0.1, 0.2]}', '{"ts": 1, "query": ""}', "not json",
+           '{"ts": 1, "input_tokens": 5, "cached_input_tokens": 9}', '{"ts": 1, "cached_input_tokens": 1}',
+           '{"ts": 1, "query": "a\\u0000b"}', '{"ts": 1e400}', '{"ts": 1, "note": 2}', "[1]", '{"ts": 1} x']
+    rng = random.Random(11)
+
+    pieces_used = 0
+    real = querylog._fast_piece
+
+    def counting(*a):
+        nonlocal pieces_used
+        got = real(*a)
+        pieces_used += got is not None
+        return got
+
+    def both(data: bytes, block: int):
+        path = tmp_path / "query_log.jsonl"
+        path.write_bytes(data)
+        monkeypatch.setattr(querylog, "_BLOCK", block)
+        out = []
+        for piece_reader in (counting, lambda *a: None):  # in pieces where it can, then only line by line
+            monkeypatch.setattr(querylog, "_fast_piece", piece_reader)
+            stats = ReadStats()
+            records = [[getattr(r, f) for f in querylog.Record.__struct_fields__] for r in read(path, stats)]
+            out.append((records, stats.lines, stats.bad, stats.problems))
+        return out
+
+    for _ in range(300):
+        lines = [rng.choice(good) if rng.random() < 0.85 else rng.choice(odd) for _ in range(rng.randint(1, 40))]
+        data = ("\n".join(lines) + ("\n" if rng.random() < 0.7 else "")).encode()
+        in_pieces, by_line = both(data, rng.choice([64, 300, 1 << 19]))
+        assert in_pieces == by_line, data
+    monkeypatch.setattr(querylog, "_fast_piece", real)
+    assert pieces_used > 50  # the one-call path was really taken, not always left to the lines
+
+    # Two records on one line are one malformed line, wherever the line falls.
+    data = ("\n".join(good[:3] + ['{"ts": 1}{"ts": 2}', ""] + good[3:]) + "\n").encode()
+    (tmp_path / "query_log.jsonl").write_bytes(data)
+    stats = ReadStats()
+    assert len(list(read(tmp_path / "query_log.jsonl", stats))) == 6
+    assert stats.lines == 7 and stats.bad == 1 and "line 4: malformed JSON" in stats.problems[0]
