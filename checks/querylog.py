@@ -413,25 +413,46 @@ class _Dimensions:
 
 def read(path: Path, stats: ReadStats) -> Iterator[Record]:
     """Yield the good records of ``path``; count and describe the bad ones in ``stats``."""
+    for records in read_pieces(path, stats):
+        yield from records
+
+
+CSV_PIECE = 4096  # CSV rows handed on at a time
+
+
+def read_pieces(path: Path, stats: ReadStats) -> Iterator[list[Record]]:
+    """The good records of ``path`` a list at a time (a piece of the file each, never empty), for callers
+    that work on many at once; bad ones are counted and described in ``stats``."""
     name = path.name
     dims = _Dimensions()
     if path.suffix.lower() == ".csv":
-        yield from _read_csv(path, name, stats, dims)
+        records = []
+        for rec in _read_csv(path, name, stats, dims):
+            records.append(rec)
+            if len(records) >= CSV_PIECE:
+                yield records
+                records = []
+        if records:
+            yield records
         return
     for before, block, end, newlines in _pieces(path):
         if before and end < MAX_LINE_BYTES:  # not line 1, which may open with a byte-order mark
             records = _fast_piece(block, end, newlines)
             if records is not None:
                 stats.lines += len(records)
-                yield from records
+                if records:
+                    yield records
                 continue
         lines, _ = _split(path, before, block, end)
+        records = []
         for lineno, raw in enumerate(lines, before + 1):
             if raw.strip():
                 stats.lines += 1
                 rec = _one_line(path, name, lineno, raw, stats, dims)
                 if rec is not None:
-                    yield rec
+                    records.append(rec)
+        if records:
+            yield records
 
 
 def _one_line(path: Path, name: str, lineno: int, raw: bytes, stats: ReadStats, dims: _Dimensions) -> Record | None:

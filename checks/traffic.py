@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .prices import PriceBook, unknown_model_error
-from .querylog import BY_LAYER, LAYERS, ReadStats, read
+from .querylog import BY_LAYER, LAYERS, ReadStats, read_pieces
 from .queries import SIMPLE_MAX_OUTPUT_TOKENS, Distinct, Replay, simple_question
 
 TOO_MANY_BAD = 0.5  # more bad lines than this share makes the log unusable
@@ -113,7 +113,6 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
     """Read the log once and accumulate everything the checks need."""
     stats = ReadStats()
     t = Traffic(path, stats, prices=prices)
-    add_query = t.queries.add
     first_ts = last_ts = None
     unlayered = 0
     # Requests are summed per group of what prices them alike (layer, LLM, embedding model, day, whether
@@ -123,43 +122,51 @@ def analyse(path: Path, prices: PriceBook) -> Traffic:
     groups: dict[tuple, list] = {}
     llm_layers = frozenset(name for name, layer in BY_LAYER.items() if layer.pays_llm)
     simple_of: dict[int, bool] = {}  # per distinct query
-    ids, norms = t.queries.ids, t.queries.norms
-    for rec in read(path, stats):
-        ts = rec.ts
-        if first_ts is None or ts < first_ts:
-            first_ts = ts
-        if last_ts is None or ts > last_ts:
-            last_ts = ts
-        layer = rec.cache_layer
-        query = rec.query
-        if query:
-            add_query(ts, query, rec.embedding, layer == "none")
-        if layer is None:
-            unlayered += 1
-            continue
-        tin, temb, cost = rec.input_tokens, rec.embedding_tokens, rec.cost_usd
-        simple = False
-        if tin is not None and query and layer in llm_layers:
-            did = ids[-1]  # the query add_query just counted
-            simple = simple_of.get(did)
-            if simple is None:
-                simple = simple_of[did] = simple_question(norms[did])
-            tout = rec.output_tokens
-            simple = simple and (tout is None or tout <= SIMPLE_MAX_OUTPUT_TOKENS)
-        key = (layer, rec.model if tin is not None else None, rec.embedding_model if temb is not None else None,
-               int(ts // 86400), cost is None, simple)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = [0, 0, 0, 0, 0, 0.0]
-        g[0] += 1
-        if tin is not None:
-            g[1] += tin
-            g[2] += rec.cached_input_tokens or 0
-            g[3] += rec.output_tokens or 0
-        if temb is not None:
-            g[4] += temb
-        if cost is not None:
-            g[5] += cost
+    norms = t.queries.norms
+    add_queries = t.queries.add_many
+    for records in read_pieces(path, stats):
+        times = [rec.ts for rec in records]
+        low, high = min(times), max(times)
+        if first_ts is None or low < first_ts:
+            first_ts = low
+        if last_ts is None or high > last_ts:
+            last_ts = high
+        # The queries, a piece at a time; each request's distinct id (None: the request has no query).
+        asked = [rec for rec in records if rec.query is not None]
+        vectors = [rec.embedding for rec in asked]
+        ids = add_queries(times if len(asked) == len(records) else [rec.ts for rec in asked],
+                          [rec.query for rec in asked], [rec.cache_layer == "none" for rec in asked],
+                          vectors if vectors.count(None) < len(vectors) else None)
+        if len(asked) < len(records):
+            next_id = iter(ids).__next__
+            ids = [None if rec.query is None else next_id() for rec in records]
+        for rec, did in zip(records, ids):
+            layer = rec.cache_layer
+            if layer is None:
+                unlayered += 1
+                continue
+            tin, temb, cost = rec.input_tokens, rec.embedding_tokens, rec.cost_usd
+            simple = False
+            if tin is not None and did is not None and layer in llm_layers:
+                simple = simple_of.get(did)
+                if simple is None:
+                    simple = simple_of[did] = simple_question(norms[did])
+                tout = rec.output_tokens
+                simple = simple and (tout is None or tout <= SIMPLE_MAX_OUTPUT_TOKENS)
+            key = (layer, rec.model if tin is not None else None,
+                   rec.embedding_model if temb is not None else None, int(rec.ts // 86400), cost is None, simple)
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = [0, 0, 0, 0, 0, 0.0]
+            g[0] += 1
+            if tin is not None:
+                g[1] += tin
+                g[2] += rec.cached_input_tokens or 0
+                g[3] += rec.output_tokens or 0
+            if temb is not None:
+                g[4] += temb
+            if cost is not None:
+                g[5] += cost
     t.first_ts, t.last_ts, t.unlayered = first_ts, last_ts, unlayered
     t.groups = groups
     _price_groups(t, groups)

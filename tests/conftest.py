@@ -6,10 +6,12 @@ BRIDGE_REQUIRE_SERVICES=1 (set by .ci/run) every skip becomes a failure.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,8 +33,11 @@ REQUIRE = os.environ.get("BRIDGE_REQUIRE_SERVICES", "").lower() in {"1", "true",
 # The caches of this test session: not the user's, and empty at the start. XDG_CACHE_HOME also
 # covers a Config built directly in a test (it reads no environment; its default is the user's
 # cache folder, which platformdirs puts under XDG_CACHE_HOME).
+# Both are removed when the session ends, so that test runs do not pile up in the temporary folder.
 os.environ["BRIDGE_CACHE_DIR"] = tempfile.mkdtemp(prefix="bridge-cache-")
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="bridge-xdg-cache-")
+atexit.register(shutil.rmtree, os.environ["BRIDGE_CACHE_DIR"], ignore_errors=True)
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -347,8 +352,9 @@ def parse(site: Path, page: str) -> tuple[Results, str]:
 
 
 def stop(proc: subprocess.Popen, seconds: float = 15) -> None:
-    """Stop a server the test started: SIGTERM, then SIGKILL if it lingers; always reaped."""
-    proc.terminate()
+    """Stop a server the test started as a learner does, with Ctrl-C (SIGINT: MkDocs then removes its
+    temporary site and the checks their trigger folder), then SIGKILL if it lingers; always reaped."""
+    proc.send_signal(signal.SIGINT)
     try:
         proc.wait(seconds)
     except subprocess.TimeoutExpired:

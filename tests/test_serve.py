@@ -38,7 +38,10 @@ def test_traffic_that_does_not_change_the_shown_rate_does_not_rebuild(tmp_path, 
     """Each MkDocs rebuild keeps some memory: a busy Redis must not rebuild the site every poll."""
     folder = scenario("healthy")
     port = free_port()
-    env = clean_env(BRIDGE_DATA=str(folder), REDIS_URL=redis_server.url, BRIDGE_POLL_SECONDS="0.5")
+    temp = tmp_path / "temp"  # the server's temporary folder: MkDocs' site and the polling trigger go here
+    temp.mkdir()
+    env = clean_env(BRIDGE_DATA=str(folder), REDIS_URL=redis_server.url, BRIDGE_POLL_SECONDS="0.5",
+                    TMPDIR=str(temp))
     log = tmp_path / "serve.log"
     drive(redis_server, hits=100, misses=100)
     url = f"http://127.0.0.1:{port}/checks/hit-rate/"
@@ -57,5 +60,7 @@ def test_traffic_that_does_not_change_the_shown_rate_does_not_rebuild(tmp_path, 
             changed = wait_for(lambda: (lambda r: r if r and "50.0%" not in r else None)(hit_rate_on(fetch(url))), 60)
             assert changed == "hit rate 34.0% (106 hits of 312 lookups)"
             assert log.read_text(encoding="utf-8").count("Building documentation") > builds
+            assert any(p.name.startswith("bridge-serve-") for p in temp.iterdir())
         finally:
             stop(proc)
+    assert list(temp.iterdir()) == [], "Ctrl-C left the server's temporary folders behind"

@@ -616,3 +616,45 @@ def test_pieces_decoded_at_once_give_what_the_line_by_line_reader_gives(tmp_path
     stats = ReadStats()
     assert len(list(read(tmp_path / "query_log.jsonl", stats))) == 6
     assert stats.lines == 7 and stats.bad == 1 and "line 4: malformed JSON" in stats.problems[0]
+
+
+def test_queries_added_a_piece_at_a_time_are_indexed_as_one_by_one(monkeypatch):
+    """``add_many`` (normalising new spellings together) gives the ids, examples, counts and vectors that
+    adding the requests one at a time gives, with and without room left for remembering spellings."""
+    import random
+
+    from checks import queries
+    from checks.queries import normalise_many
+
+    rng = random.Random(7)
+    words = ["Reset", "password", "?", "  ", "API", "key", "ticket 12", "é", "Straße", "—", "\t", "!!", "(x)"]
+    spellings = ["".join(rng.choice(words) for _ in range(rng.randint(0, 5))) for _ in range(400)]
+    requests = [rng.choice(spellings) for _ in range(3000)]
+    assert normalise_many(spellings) == [normalise(q) for q in spellings]
+    assert normalise_many(spellings[:10]) == [normalise(q) for q in spellings[:10]]  # the one-by-one branch
+    vector = {q: [float(len(q)), float(i)] for i, q in enumerate(spellings)}
+
+    def state(d):
+        return (d.norms, d.examples, d.counts, list(d.ids), list(d.ts), list(d.miss),
+                [v.tolist() for v in d.vectors])
+
+    for limit in (queries.RAW_LIMIT, 50):
+        monkeypatch.setattr(queries, "RAW_LIMIT", limit)
+        one = Distinct()
+        for i, q in enumerate(requests):
+            one.add(float(i), q, vector[q], i % 3 == 0)
+        many = Distinct()
+        at = 0
+        while at < len(requests):
+            n = rng.randint(1, 300)
+            part = requests[at:at + n]
+            ids = many.add_many([float(i) for i in range(at, at + len(part))], part,
+                                [i % 3 == 0 for i in range(at, at + len(part))], [vector[q] for q in part])
+            assert ids == list(many.ids[at:at + len(part)])
+            at += len(part)
+        assert state(many) == state(one)
+        assert len(many.raw) <= limit
+        # ... and both are what the definition says: distinct normalised texts in order of first appearance
+        norms = list(dict.fromkeys(normalise(q) for q in requests))
+        assert many.norms == norms and list(many.ids) == [norms.index(normalise(q)) for q in requests]
+        assert many.examples == [next(q for q in requests if normalise(q) == n) for n in norms]
