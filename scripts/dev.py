@@ -42,6 +42,7 @@ import os  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
 import venv  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -100,20 +101,41 @@ def ensure_env(extras: tuple[str, ...] = ()) -> None:
     STAMP.write_text(wanted + "\n" + ",".join(extras))
 
 
+CHILD_GRACE_S = 3.0  # how long a child that got Ctrl+C from the terminal has to stop by itself
+
+
+def _interrupt(child: subprocess.Popen) -> None:
+    """Ask the child to stop as Ctrl+C does, so that MkDocs removes its temporary site and the checks
+    their polling folder; end it if it is still running after ``CHILD_GRACE_S`` (a child started in the
+    background by a script ignores Ctrl+C). Windows cannot send Ctrl+C to one child alone: there it is ended."""
+    if os.name == "nt":
+        child.terminate()
+        return
+    child.send_signal(signal.SIGINT)
+    timer = threading.Timer(CHILD_GRACE_S, lambda: child.poll() is None and child.terminate())
+    timer.daemon = True
+    timer.start()
+
+
 def run_child(cmd: list[str], **kwargs) -> int:
-    """Run ``cmd``; SIGTERM (and Ctrl+C) to this script reach the child too, which is waited for."""
+    """Run ``cmd``; SIGTERM and Ctrl+C to this script stop the child too, cleanly, and it is waited for."""
     child = subprocess.Popen(cmd, **kwargs)
 
     def forward(signum, frame):  # noqa: ARG001
-        child.terminate()
+        _interrupt(child)
 
     previous = signal.signal(signal.SIGTERM, forward)
     try:
         while True:
             try:
                 return child.wait()
-            except KeyboardInterrupt:  # the child got the same Ctrl+C from the terminal
-                child.terminate()
+            except KeyboardInterrupt:
+                # From a terminal the child got the same Ctrl+C and is shutting down: a second one would cut
+                # its clean-up short. Only if it is still running after that is it asked itself.
+                try:
+                    return child.wait(CHILD_GRACE_S)
+                except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                    _interrupt(child)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if child.poll() is None:

@@ -351,10 +351,11 @@ def parse(site: Path, page: str) -> tuple[Results, str]:
     return parser, html
 
 
-def stop(proc: subprocess.Popen, seconds: float = 15) -> None:
+def stop(proc: subprocess.Popen, seconds: float = 15, sig: int = signal.SIGINT) -> None:
     """Stop a server the test started as a learner does, with Ctrl-C (SIGINT: MkDocs then removes its
-    temporary site and the checks their trigger folder), then SIGKILL if it lingers; always reaped."""
-    proc.send_signal(signal.SIGINT)
+    temporary site and the checks their trigger folder), or ``sig``, then SIGKILL if it lingers; always
+    reaped."""
+    proc.send_signal(sig)
     try:
         proc.wait(seconds)
     except subprocess.TimeoutExpired:

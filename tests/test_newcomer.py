@@ -4,6 +4,7 @@ then the learner's data folder and Redis switched in, and the numbers following 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 
@@ -51,6 +52,9 @@ def test_fresh_clone_to_live_numbers(tmp_path, redis_server, scenario):
     folder = scenario("healthy")
     drive(redis_server, hits=70, misses=30)
     port = free_port()
+    temp = tmp_path / "temp"  # the server's temporary folder: MkDocs' site and the polling trigger go here
+    temp.mkdir()
+    env["TMPDIR"] = str(temp)
     proc = serve(clone, ["serve", "--data", str(folder), "--redis", redis_server.url], port, env)
     try:
         url = f"http://127.0.0.1:{port}/checks/hit-rate/"
@@ -61,6 +65,8 @@ def test_fresh_clone_to_live_numbers(tmp_path, redis_server, scenario):
         second = wait_for(lambda: (lambda r: r if r and r != first else None)(hit_rate_on(fetch(url))), 60)
         assert second == "hit rate 76.9% (100 hits of 130 lookups)"
     finally:
-        stop(proc)
-    # SIGTERM to scripts/dev.py reaches the mkdocs server it started: nothing serves any more.
+        stop(proc, sig=signal.SIGTERM)
+    # SIGTERM to scripts/dev.py reaches the mkdocs server it started, which stops cleanly: nothing serves
+    # any more, and nothing is left in the temporary folder.
     assert wait_for(lambda: fetch(url) is None, 15), "the mkdocs child kept serving after dev.py was stopped"
+    assert wait_for(lambda: not any(temp.iterdir()), 15), f"left behind: {sorted(p.name for p in temp.iterdir())}"
