@@ -24,7 +24,7 @@ def run(*args: str, timeout: int = 300) -> str:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="benchmarks/querylog.py reads peak memory with `resource`")
 def test_querylog_benchmark_runs_on_a_small_log():
-    out = run("benchmarks/querylog.py", "--sizes", "3000")
+    out = run("benchmarks/querylog.py", "--sizes", "3000", "--rounds", "2")
     for what in ("json", "reader", "priced", "cold", "warm"):
         assert re.search(rf"3,000\s+{what}\s+[\d.]+\s+[\d,]+\s+[\d.]+×", out), what
     cold = re.search(r"3,000\s+cold\s.*?([\d,]+) distinct, embedding, diversity", out)
