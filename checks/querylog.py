@@ -253,7 +253,7 @@ def _seconds(line: Record) -> bool:
 
 def _fast_line(raw: bytes) -> Record | None:
     """The record of a plain, valid line; ``None`` for anything less usual (a vector, an unknown field, an
-    empty string, a string number, a zone other than Z, anything wrong), which ``to_record`` then reads
+    empty string, a string number, a time without a zone, anything wrong), which ``to_record`` then reads
     and, where it is wrong, names. The two agree on every line this accepts (a test holds them to it; a time
     given to the nanosecond may round to the other microsecond)."""
     if _LINE is None:
