@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--redact", action="store_true", help="hide query text everywhere (BRIDGE_REDACT=1)")
     p.add_argument("--replay-ttl", metavar="SECONDS", type=float,
                    help="expire entries of the simulated similarity cache after SECONDS (BRIDGE_REPLAY_TTL)")
+    p.add_argument("--replay-threshold", metavar="COSINE", type=float,
+                   help="also replay at your semantic cache's similarity threshold (BRIDGE_REPLAY_THRESHOLD)")
     p.add_argument("--json", action="store_true", help="print one JSON report and nothing else on stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="show details and sources")
     p.add_argument("--only", metavar="ID", action="append", help="run only this check (repeatable)")
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         config = Config.from_env(validate=False, data_dir=args.data, redis_url=args.redis,
                                  use_redis=False if args.no_redis else None,
                                  sample=True if args.sample else None,
-                                 redact=True if args.redact else None, replay_ttl_s=args.replay_ttl)
+                                 redact=True if args.redact else None, replay_ttl_s=args.replay_ttl,
+                                 replay_threshold=args.replay_threshold)
         report = run(config, args.only)
     except BridgeError as exc:
         _error(exc, _secrets_of(args))

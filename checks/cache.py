@@ -89,7 +89,7 @@ def file_digest(path: Path | None) -> str:
 
 # The modules whose code decides what an analysis of a log holds; nothing else shapes a Traffic.
 ANALYSIS_MODULES = ("traffic.py", "querylog.py", "queries.py", "similarity.py", "embedding.py", "prices.py",
-                    "files.py", "errors.py", "cache.py", "routing.py")
+                    "files.py", "errors.py", "cache.py", "routing.py", "repeat.py", "needs.py", "models/repeat-judge.json")
 
 
 @lru_cache(maxsize=1)

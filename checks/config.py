@@ -8,6 +8,7 @@ Command-line options win over environment variables:
     --sample       BRIDGE_SAMPLE=1    only the shipped sample data (the public site)
     --redact       BRIDGE_REDACT=1    hide query text everywhere
     --replay-ttl S BRIDGE_REPLAY_TTL  entries of the simulated similarity cache expire after S seconds
+    --replay-threshold T BRIDGE_REPLAY_THRESHOLD  your semantic cache's similarity threshold (0.5 to 1)
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def check_ttl(seconds: float, name: str = "--replay-ttl") -> float:
     return seconds
 
 
+THRESHOLD_RANGE = (0.5, 1.0)  # below 0.5 a semantic cache answers almost anything with anything
+
+
+def check_threshold(value: float, name: str = "--replay-threshold") -> float:
+    lo, hi = THRESHOLD_RANGE
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise UsageError(f"{name} must be a cosine similarity from {lo} to {hi} (not {value!r})",
+                         "Give the similarity threshold your semantic cache answers at, e.g. 0.85.")
+    return value
+
+
 def flag(value: str | None) -> bool | None:
     """The one reading of a yes/no variable: True, False, or None when unset or unclear."""
     text = (value or "").strip().lower()
@@ -100,6 +112,7 @@ class Config:
     sample: bool = False
     redact: bool = False  # hide query text everywhere
     replay_ttl_s: float | None = None  # entries of the simulated similarity cache expire after this
+    replay_threshold: float | None = None  # the learner's own semantic-cache threshold, replayed beside ours
     checks_on: bool = True  # BRIDGE_CHECKS=off: pages without results, for editing prose
     build_id: str = ""  # BRIDGE_BUILD_ID: a fresh id per build keeps Zensical's page cache from old numbers
     use_cache: bool = True  # BRIDGE_NO_CACHE=1 turns the analytics cache off
@@ -129,6 +142,22 @@ class Config:
                 return default
             return value
 
+        def threshold(name: str) -> float | None:
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                return None
+            try:
+                value = float(raw)
+            except ValueError:
+                problems.append((f"{name}={raw[:40]!r} is not a number", f"Set {name} to a similarity, e.g. 0.85."))
+                return None
+            lo, hi = THRESHOLD_RANGE
+            if not math.isfinite(value) or not lo <= value <= hi:
+                problems.append((f"{name} must be a cosine similarity from {lo} to {hi} (not {raw[:40]!r})",
+                                 f"Set {name} to the threshold your semantic cache answers at, e.g. 0.85."))
+                return None
+            return value
+
         data = env.get("BRIDGE_DATA") or None
         cache_dir = env.get("BRIDGE_CACHE_DIR") or None
         values: dict[str, object] = {
@@ -138,6 +167,7 @@ class Config:
             "sample": flag(env.get("BRIDGE_SAMPLE")) is True,
             "redact": flag(env.get("BRIDGE_REDACT")) is True,
             "replay_ttl_s": seconds("BRIDGE_REPLAY_TTL", None),
+            "replay_threshold": threshold("BRIDGE_REPLAY_THRESHOLD"),
             "checks_on": flag(env.get("BRIDGE_CHECKS")) is not False,
             "build_id": "" if (env.get("BRIDGE_BUILD_ID") or "none").strip() == "none"
             else env["BRIDGE_BUILD_ID"].strip(),
@@ -163,6 +193,8 @@ class Config:
                                  "Point --data or BRIDGE_DATA at your project folder.")
         if self.replay_ttl_s is not None:
             check_ttl(self.replay_ttl_s)
+        if self.replay_threshold is not None:
+            check_threshold(self.replay_threshold)
         if self.redis_enabled:
             check_redis_url(self.redis_url)
 

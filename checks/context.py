@@ -130,14 +130,14 @@ class Context:
     def _analyse(self, path: Path) -> Traffic:
         """The log's analysis: from this process's memory when the files are unchanged since the last
         build (``mkdocs serve`` rebuilds without re-hashing a large log), else ``_analyse_bytes``."""
-        signature = _signature(path, self.folder / PRICE_FILE, self.config.replay_ttl_s)
+        settings = (self.config.replay_ttl_s, self.config.replay_threshold)
+        signature = _signature(path, self.folder / PRICE_FILE, settings)
         if signature is not None and signature in _RECENT:
             traffic = _RECENT[signature]
             traffic.path = path
             return traffic
         traffic = self._analyse_bytes(path)
-        if signature is not None and signature == _signature(path, self.folder / PRICE_FILE,
-                                                              self.config.replay_ttl_s):
+        if signature is not None and signature == _signature(path, self.folder / PRICE_FILE, settings):
             _RECENT[signature] = traffic  # unchanged while it was read: safe to reuse
             while len(_RECENT) > 4:
                 _RECENT.pop(next(iter(_RECENT)))
@@ -177,13 +177,13 @@ class Context:
 
         prepare(traffic)
         if traffic.queries.ids:
-            traffic.replay(ttl, self.vector_cache())
+            traffic.replay(ttl, self.vector_cache(), self.config.replay_threshold)
         cache.save(self.config, name, traffic)
         return traffic
 
     def analysis_key(self, path: Path, prices_digest: str) -> str:
         return cache.analysis_key(cache.file_digest(path), path.suffix.lower(), prices_digest,
-                                  repr(self.config.replay_ttl_s))
+                                  repr(self.config.replay_ttl_s), repr(self.config.replay_threshold))
 
     def vector_cache(self) -> Path | None:
         """Where query vectors are kept between runs: the private cache folder, when the cache is on."""

@@ -98,3 +98,12 @@ def forecast() -> str:
 def similarity_rule() -> str:
     """The recap's similarity rule of thumb against the learner's own replay."""
     return _block(lambda r: similarity_rule_html(r["query_diversity"]))
+
+
+def repeat_accuracy() -> str:
+    """The repeat judge's error on labelled logs from sources it was not fitted to, from its model file: the
+    page quotes only these figures (the model file is the one the checks read, so they cannot drift apart)."""
+    from .render import repeat_accuracy_html
+    from .repeat import model_card
+
+    return repeat_accuracy_html(model_card())

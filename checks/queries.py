@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _SPACE = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w\s]")
+_PUNCT = re.compile(r"[^\w\s]")  # what the ASCII table drops: punctuation, symbols and control characters
 
 
 # One byte table does an ASCII query's whole normalisation but the spacing: what [^\w\s] matches
@@ -24,12 +24,33 @@ _ASCII_TABLE = bytes(
     for b in range(256))
 
 
+class _Table(dict):
+    """``str.translate``'s table for any character, filled as characters are met: letters, combining marks
+    (the vowel signs of Devanagari or Thai) and digits stay; a non-ASCII symbol (an emoji, ¥, ©) becomes a
+    word of its own, since it is content; an invisible format character (a zero-width space, a soft hyphen,
+    a joiner) goes; punctuation, separators and control characters become spaces. ASCII characters follow ``_ASCII_TABLE``'s rule, so both paths agree."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        if code < 128:
+            value = chr(_ASCII_TABLE[code])
+        else:
+            kind = unicodedata.category(ch)
+            value = ch if kind[0] in "LMN" else f" {ch} " if kind[0] == "S" else "" if kind == "Cf" else " "
+        self[code] = value
+        return value
+
+
+_TABLE = _Table()
+
+
 def normalise(query: str) -> str:
-    """Case, Unicode forms, punctuation and spacing do not make a query new."""
+    """Case, Unicode forms, punctuation and spacing do not make a query new; letters, marks, digits and
+    symbols of every script do."""
     if query.isascii():  # NFKC leaves ASCII alone and casefold is lower(): the same result, faster
         return b" ".join(query.encode("ascii").translate(_ASCII_TABLE).split()).decode("ascii")
-    text = unicodedata.normalize("NFKC", query).casefold()
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+    text = unicodedata.normalize("NFKC", query).casefold().translate(_TABLE)
+    return " ".join(text.split())
 
 
 _BATCH_MIN = 64  # fewer queries than this are normalised one by one
@@ -158,9 +179,12 @@ class Replay:
     exact_repeat_share: float
     answered: dict[float, float]  # threshold -> share of requests the cache would have answered
     default_threshold: float
-    diversity_score: float
+    diversity_score: float  # 1 - the repeat potential (the fallback: 1 - the share answered at the default)
     buckets: dict[str, float]
     buckets_sampled: int | None  # None: exact over all queries; else the sample size
     ttl_s: float | None
     top_groups: list[tuple[str, int]]
     notes: list[str]
+    false_hits: dict[float, float] = field(default_factory=dict)  # threshold -> share of its answers likely wrong
+    threshold: float | None = None  # the learner's own threshold, when they gave one
+    repeat: Any = None  # repeat.RepeatEstimate: the repeat potential (None on the 3-gram fallback)

@@ -95,9 +95,9 @@ def _csv_rows(ctx: Context, path, reader: csv.DictReader, columns: list[str],
         raise InputError(f"{name}: no queries in the file", "Add one query per row under a 'query' header.")
     from .similarity import replay
 
-    rp = replay(queries, None, vector_cache=ctx.vector_cache())
+    rp = replay(queries, None, vector_cache=ctx.vector_cache(), threshold=ctx.config.replay_threshold)
     note = "Each row is one request, in file order; the CSV has no times, so no entry expires."
-    return _from_replay(ctx, rp, ctx.file_source(path), extra_details=[note])
+    return _from_replay(ctx, rp, ctx.file_source(path), extra_details=[note], norms=queries.norms)
 
 
 TEXT_CAVEAT = (
@@ -126,33 +126,87 @@ def similarity_label(mode: str) -> str:
     return mode
 
 
+FALSE_HIT_WARN = 0.10  # this share of a simulated cache's answers naming another id, amount, date or place warns
+FALSE_HIT_MIN = 20  # ... once it has answered at least this many requests
+OTHER_SCRIPT_WARN = 0.30  # this share of queries without a Latin letter: the judge's accuracy is unmeasured there
+
+
 def _from_traffic(ctx: Context, t: Traffic) -> Result:
-    rp = t.replay(ctx.config.replay_ttl_s, ctx.vector_cache())
+    rp = t.replay(ctx.config.replay_ttl_s, ctx.vector_cache(), ctx.config.replay_threshold)
     skipped = (t.stats.bad, t.stats.lines, t.stats.problems or []) if t.stats.bad else None
-    return _from_replay(ctx, rp, ctx.log_source(t), skipped)
+    return _from_replay(ctx, rp, ctx.log_source(t), skipped, measured_hit_rate=t.hit_rate, norms=t.queries.norms)
+
+
+def _other_script_share(norms: list[str]) -> float:
+    if not norms:
+        return 0.0
+    latin = sum(1 for n in norms if any("a" <= ch <= "z" or "\u00e0" <= ch <= "\u024f" for ch in n))
+    return 1 - latin / len(norms)
 
 
 def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, int, list[str]] | None = None,
-                 extra_details: list[str] | None = None) -> Result:
+                 extra_details: list[str] | None = None, measured_hit_rate: float | None = None,
+                 norms: list[str] | None = None) -> Result:
     diversity = rp.diversity_score
     rec = recommend(diversity)
     headline, reason = RECOMMENDATIONS[rec]
-    scale = {"vectors": "your embedding cosine", "embedding": "embedding similarity"}.get(rp.mode, "text similarity")
     groups = [{"query": None if ctx.config.redact else text, "count": n} for text, n in rp.top_groups]
+    est = rp.repeat
+    own = rp.threshold if rp.threshold is not None and rp.threshold in rp.answered else None
+    at = own if own is not None else rp.default_threshold
+    cache_answered, cache_wrong = rp.answered[at], rp.false_hits.get(at, 0.0)
+    answered_n = round(cache_answered * rp.requests)
+    if est is not None:
+        potential, low, high = est.potential, est.low, est.high
+        method = est.method
+    else:  # the 3-gram fallback: what a cache at its threshold would answer is the only estimate
+        potential = low = high = 1 - diversity
+        method = f"replay:text@{rp.default_threshold:.2f}"
     metrics = {
-        "diversity_score": diversity, "recommendation": rec, "method": "replay", "similarity": similarity_label(rp.mode),
-        "default_threshold": rp.default_threshold, "answered_by_threshold": {f"{k:.2f}": v for k, v in rp.answered.items()},
+        "diversity_score": diversity, "recommendation": rec, "method": "replay",
+        "repeat_potential": potential, "repeat_interval": [low, high], "repeat_method": method,
+        "repeat_error_pp": est.loso_error_pp if est is not None else None,
+        "repeat_judged": est.judged if est is not None else None,
+        "similarity": similarity_label(rp.mode), "default_threshold": rp.default_threshold,
+        "cache_threshold": at, "cache_threshold_from": "yours" if own is not None else "default",
+        "cache_answered": cache_answered, "cache_false_hit_share": cache_wrong,
+        "answered_by_threshold": {f"{k:.2f}": v for k, v in rp.answered.items()},
+        "false_hit_share_by_threshold": {f"{k:.2f}": v for k, v in rp.false_hits.items()},
+        "measured_hit_rate": measured_hit_rate,
+        "potential_gap": None if measured_hit_rate is None else potential - measured_hit_rate,
         "exact_repeat_share": rp.exact_repeat_share, "total_queries": rp.requests, "unique_patterns": rp.distinct,
         "similarity_distribution": rp.buckets, "distribution_sample": rp.buckets_sampled,
         "replay_ttl_s": rp.ttl_s, "top_groups": groups, "measured": True,
     }
     ttl = f", entries expiring after {rp.ttl_s:,.0f} s" if rp.ttl_s else ""
-    details = [
-        reason,
-        f"Replayed {rp.requests:,} requests ({rp.distinct:,} distinct after normalising) in time order through a "
-        f"simulated similarity cache{ttl}. Share it would have answered, by {scale} threshold: "
-        + ", ".join(f"{k:.2f} → {v:.1%}" for k, v in rp.answered.items())
-        + f". Diversity = the share not answered at {rp.default_threshold:.2f}.",
+    within = f" within {rp.ttl_s:,.0f} s" if rp.ttl_s else ""
+    details = [reason]
+    if est is not None:
+        details.append(
+            f"Repeat potential: {potential:.1%} of the {rp.requests:,} requests ask for something already asked "
+            f"earlier{within} (the most any cache could answer), likely between {low:.0%} and {high:.0%}. Exact repeats "
+            f"are {est.exact_share:.1%}; the rest is a judge's estimate of paraphrases, with the false-hit guard "
+            f"(queries that name different ids, numbers, dates or places are different needs). On public labelled "
+            f"logs from sources it was not fitted to, the judge's estimate was off by {est.loso_error_pp:.0f} points "
+            "on average; the query-diversity page has the table. Diversity = 1 − the repeat potential.")
+    details.append(
+        f"A semantic cache at {at:.2f} ({'your threshold' if own is not None else 'the default for this similarity'}) "
+        f"would have answered {cache_answered:.1%} of requests ({rp.requests:,} replayed, {rp.distinct:,} distinct "
+        f"after normalising, in time order{ttl}); of its answers, {cache_wrong:.0%} came from an entry naming another "
+        "id, number, date or place, so would likely be wrong. By threshold: "
+        + ", ".join(f"{k:.2f} → {v:.1%} ({rp.false_hits.get(k, 0.0):.0%} likely wrong)" for k, v in rp.answered.items())
+        + ".")
+    if own is not None and rp.mode == "embedding":
+        details.append("Your threshold was applied to the shipped model's similarity, whose scale differs from your "
+                       "cache's embedding model: log your vectors (the embedding field) to replay on your own scale.")
+    if measured_hit_rate is not None:
+        gap = potential - measured_hit_rate
+        details.append(
+            f"Your own cache answered {measured_hit_rate:.1%} of requests (the log's cache_layer): "
+            + (f"{gap * 100:.0f} points below the repeat potential, which is what tuning the semantic cache could "
+               "still win." if gap > 0.02 else "about as much as the repeat potential: tuning the cache has little "
+               "left to win."))
+    details += [
         f"Exact repeats (after normalising case, punctuation and spacing): {rp.exact_repeat_share:.1%} of requests.",
         "Similarity to the most similar earlier query: "
         + ", ".join(f"{k}: {rp.buckets[k]:.1%}" for k in BUCKETS)
@@ -160,6 +214,7 @@ def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, i
            if rp.buckets_sampled else "") + ".",
         {"vectors": VECTOR_NOTE, "embedding": EMBEDDING_NOTE.format(threshold=rp.default_threshold)}
         .get(rp.mode, TEXT_CAVEAT),
+        *(est.notes if est is not None else ()),
         *rp.notes,
         *(extra_details or []),
     ]
@@ -168,9 +223,10 @@ def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, i
             (f"query #{i} (text hidden)" if g["query"] is None else f"“{g['query']}”") + f" ×{g['count']:,}"
             for i, g in enumerate(groups, 1)))
     value = f"diversity {diversity:.1%} → {rec.replace('_', ' ')}"
+    where = f" (repeat potential {potential:.0%}, likely {low:.0%}–{high:.0%})" if est is not None else ""
     if rp.requests < MIN_QUERIES:
         return Result(Status.WARN,
-                      f"Diversity {diversity:.1%} from only {rp.requests} queries is a weak guide. {headline}",
+                      f"Diversity {diversity:.1%}{where} from only {rp.requests} queries is a weak guide. {headline}",
                       source, f"Replay at least {MIN_QUERIES} real queries before choosing your M2.2 focus.",
                       value, metrics, tuple(details))
     if rp.mode == "text":
@@ -178,15 +234,33 @@ def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, i
                       f"Diversity {diversity:.1%} from the fallback text similarity, which can err either way. "
                       f"{headline}", source, "Install the embedding model (the README's set-up) and run again.",
                       value, metrics, tuple(details))
+    # Several warnings can hold at once: each is said, the most consequential first.
+    warnings: list[tuple[str, str]] = []
+    if cache_wrong >= FALSE_HIT_WARN and answered_n >= FALSE_HIT_MIN:
+        warnings.append((
+            f"{cache_wrong:.0%} of a semantic cache's answers at {at:.2f} would answer the wrong order: they come "
+            "from a query naming another id, number, date or place.",
+            "Keep ids, amounts, dates and names out of what the semantic layer matches on (put them in the cache "
+            "key, or skip the semantic layer for queries that name one), or raise its threshold; the failures "
+            "page's section on semantic collisions shows how."))
+    other = _other_script_share(norms or [])
+    if other > OTHER_SCRIPT_WARN:
+        details.append(f"{other:.0%} of the distinct queries have no Latin letter: the sentence model reads English, "
+                       "and the judge's accuracy was measured on English logs only.")
+        warnings.append((f"{other:.0%} of queries are in scripts the similarity model was not measured on.",
+                         "Treat the figure as rough: exact repeats are counted exactly, paraphrases in other "
+                         "languages may be missed."))
     if skipped:
         bad, lines, problems = skipped
         details.extend(problems)
+        warnings.append((f"{bad:,} of {lines:,} log lines were skipped.",
+                         "Fix or remove the lines named below so that every request counts."))
+    if warnings:
         return Result(Status.WARN,
-                      f"Diversity {diversity:.1%}, but {bad:,} of {lines:,} log lines were skipped. "
-                      f"{headline}", source, "Fix or remove the lines named below so that every request counts.",
-                      value, metrics, tuple(details))
+                      " ".join(w for w, _ in warnings) + f" Diversity {diversity:.1%}{where}. {headline}", source,
+                      " ".join(h for _, h in warnings), value, metrics, tuple(details))
     return Result(Status.PASS,
-                  f"Diversity {diversity:.1%} over {rp.requests:,} replayed queries ({scale}). {headline}",
+                  f"Diversity {diversity:.1%}{where} over {rp.requests:,} requests. {headline}",
                   source, "", value, metrics, tuple(details))
 
 

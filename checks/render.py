@@ -329,3 +329,49 @@ def worked_example_html(result: Result) -> str:
             f'<p class="admonition-title">Your figures{sample}</p>'
             f"<table><tbody>{body}</tbody></table>"
             f'<p class="bridge-source">Source: {e(result.source.detail)}{e(_when(result))}.{label}</p></div>')
+
+
+SOURCE_NAMES = {
+    "bank77": "Banking77 support questions (PolyAI, CC BY 4.0): need = the intent",
+    "hint3sofm": "HINT3 SOFMattress support-bot queries (Haptik, ODbL): need = the intent",
+    "hint3cure": "HINT3 Curekart support-bot queries (Haptik, ODbL): need = the intent",
+    "hint3powe": "HINT3 Powerplay11 support-bot queries (Haptik, ODbL): need = the intent",
+    "clinc": "CLINC150 assistant queries, 33 parameter-free intents (CC BY 3.0)",
+    "hwu64": "HWU64 home-assistant commands (CC BY 4.0): need = intent + entity values",
+    "snips": "SNIPS voice-assistant commands (CC0): need = intent + slot values",
+    "qqp": "Quora Question Pairs, via GPTCache's benchmark: need = duplicate cluster",
+    "gptmock": "GPTCache's benchmark paraphrases of documentation sentences (MIT)",
+    "twitter": "Twitter URL corpus sample (CC BY-NC-SA 3.0): need = the linked story",
+    "idvariant": "synthetic support questions that differ only in an id, amount, date, city or product",
+    "nlupp": "NLU++ banking and hotel queries (PolyAI, CC BY 4.0): need = intent labels + slot values",
+    "arbank": "ArBanking77, Arabic (CC BY-SA 4.0): need = the intent",
+}
+
+
+def repeat_accuracy_html(card: dict) -> str:
+    """The leave-one-source-out table: per source, the true repeat share of its logs against the estimate of a
+    judge fitted without that source."""
+    e = escape
+    rows: dict[str, list[dict]] = {}
+    for r in card["held_out"]:
+        rows.setdefault(r["source"], []).append(r)
+    body = []
+    for source, logs in sorted(rows.items(), key=lambda kv: (not kv[1][0]["fitted"], kv[0])):
+        gaps = [100 * (r["estimated"] - r["true"]) for r in logs]
+        true = " / ".join(f"{100 * r['true']:.0f}%" for r in logs)
+        estimated = " / ".join(f"{100 * r['estimated']:.0f}%" for r in logs)
+        note = "" if logs[0]["fitted"] else " (measured, never fitted on)"
+        body.append(f"<tr><td>{e(SOURCE_NAMES.get(source, source))}{e(note)}</td><td>{len(logs)}</td>"
+                    f"<td>{e(true)}</td><td>{e(estimated)}</td>"
+                    f"<td>{sum(abs(g) for g in gaps) / len(gaps):.1f}</td></tr>")
+    lo, hi = card["loso_interval"]
+    fitted = [r for r in card["held_out"] if r["fitted"]]
+    return ("<table><thead><tr><th>Held-out source (its logs' true share of repeated needs)</th><th>Logs</th>"
+            "<th>True</th><th>Estimated without it</th><th>Mean error (points)</th></tr></thead><tbody>"
+            + "".join(body) + "</tbody></table>"
+            f"<p>Over the {len(fitted)} logs of the {len(card['sources'])} fitted sources, each estimated by a judge "
+            f"fitted without any log of its source, the estimate is off by <strong>"
+            f"{card['loso_mean_abs_error_pp']:.1f} points</strong> on average; the truth lay between "
+            f"{100 * lo:+.0f} and {100 * hi:+.0f} points of the estimate for 80% of them, which is the interval "
+            f"every result shows. Judge <code>{e(card['name'])}</code>, fitted {e(card['fitted_on'])} by "
+            "<code>scripts/fit_repeat_judge.py</code>.</p>")

@@ -417,37 +417,41 @@ def neighbour_table(n: int, pairs: Pairs, row_to_id: np.ndarray, cap: int = MAX_
 
 
 def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold: float, ttl: float | None,
-              counted_from: int = 0) -> int:
-    """Requests a similarity cache at ``threshold`` would have answered, replayed in time order.
+              counted_from: int = 0, false_hit=None) -> tuple[int, int]:
+    """Requests a similarity cache at ``threshold`` would have answered, replayed in time order, and how many of
+    those answers came from an entry that names different values (``false_hit(d, e)``: another order, amount
+    or city; see ``needs.differ``), so are likely wrong.
 
     An entry is written when a request is not answered, and lives ``ttl`` seconds. Requests before
     position ``counted_from`` only warm the cache: they are not counted.
     """
     stored: dict[int, float] = {}
-    answered = 0
+    answered = wrong = 0
     ptr, idx, sims = nb.ptr, nb.idx, nb.sim
     threshold32 = float(np.float32(threshold)) - 1e-6  # similarities are stored as float32
     for pos, i in enumerate(order):
         if pos == counted_from:
-            answered = 0
+            answered = wrong = 0
         t, d = ts[i], ids[i]
         at = stored.get(d)
         if at is not None and (ttl is None or t - at <= ttl):
             answered += 1
             continue
-        hit = False
+        hit = -1
         for k in range(ptr[d], ptr[d + 1]):
             if sims[k] < threshold32:
                 break  # most similar first: the rest are below the threshold too
             at = stored.get(idx[k])
             if at is not None and (ttl is None or t - at <= ttl):
-                hit = True
+                hit = idx[k]
                 break
-        if hit:
+        if hit >= 0:
             answered += 1
+            if false_hit is not None and false_hit(d, hit):
+                wrong += 1
         else:
             stored[d] = t
-    return answered
+    return answered, wrong
 
 
 def _mode(distinct: Distinct, notes: list[str]) -> tuple[str, float]:
@@ -500,9 +504,12 @@ def _window(distinct: Distinct, limit: int) -> tuple[Distinct, int]:
 
 
 def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
-           vector_cache: Path | None = None) -> Replay:
+           vector_cache: Path | None = None, threshold: float | None = None) -> Replay:
+    """The log replayed through a simulated similarity cache (at ``THRESHOLDS``, the default and the
+    learner's own ``threshold``), and its repeat potential (``repeat.estimate``) over every request."""
     notes: list[str] = []
     warm = 0
+    full = distinct  # the estimate's: every request, not only a replayed window
     if len(distinct.norms) > REPLAY_DISTINCT_LIMIT:
         whole, whole_dist = len(distinct.ids), len(distinct.norms)
         distinct, warm = _window(distinct, REPLAY_DISTINCT_LIMIT)
@@ -537,7 +544,7 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
             from . import embedding
 
             mat = embedding.embed([distinct.norms[d] for d in firsts], vector_cache)
-        floor = min(NEIGHBOUR_FLOOR, default)
+        floor = min(NEIGHBOUR_FLOOR, default, threshold or 1.0)
         if len(firsts) <= EXACT_LIMIT:
             pairs, best = _neighbours_exact(mat, floor)
         else:
@@ -549,8 +556,28 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
 
     sequence = order.tolist()
     counted = n_req - warm
-    answered = {t: _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s, warm) / counted
-                for t in sorted({*THRESHOLDS, default})}
+    from . import needs
+
+    def false_hit(d: int, e: int) -> bool:
+        return needs.differ(needs.identifiers(distinct.examples[d], distinct.norms[d]),
+                            needs.identifiers(distinct.examples[e], distinct.norms[e]))
+
+    levels = {*THRESHOLDS, default}
+    if threshold is not None and mode != "text":
+        levels.add(threshold)
+    answered, false_hits = {}, {}
+    for t in sorted(levels):
+        hits, wrong = _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s, warm, false_hit)
+        answered[t] = hits / counted
+        false_hits[t] = wrong / hits if hits else 0.0
+    estimate = None
+    if mode != "text":
+        from . import repeat
+
+        # Every request takes part, not only the replayed window; the shipped model's vectors are the
+        # judge's scale (the learner's own, in the log, are what their cache answers on).
+        same_rows = full is distinct and mode == "embedding"
+        estimate = repeat.estimate(full, ttl_s, mat if same_rows else None, vector_cache, seed)
 
     # Each request's similarity to its most similar earlier request: 1.0 for a repeat.
     pool = list(range(n_dist))
@@ -575,5 +602,6 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     sampled = measured if measured < n_dist else None
     top = sorted(range(n_dist), key=lambda d: (-distinct.counts[d], d))[:5]
     groups = [(distinct.examples[d], distinct.counts[d]) for d in top if distinct.counts[d] > 1]
-    return Replay(mode, counted, n_dist, repeats / counted, answered, default, 1 - answered[default], buckets,
-                  sampled, ttl_s, groups, notes)
+    diversity = 1 - (estimate.potential if estimate is not None else answered[default])
+    return Replay(mode, counted, n_dist, repeats / counted, answered, default, diversity, buckets,
+                  sampled, ttl_s, groups, notes, false_hits, threshold, estimate)

@@ -101,11 +101,13 @@ class Traffic:
                 "cost_per_miss": miss_total / misses if misses else None,
                 "estimated": self.llm_unknown_full + self.emb_unknown_full}
 
-    def replay(self, ttl_s: float | None = None, vector_cache: Path | None = None) -> Replay:
-        if self._replay is None or self._replay.ttl_s != ttl_s:
+    def replay(self, ttl_s: float | None = None, vector_cache: Path | None = None,
+               threshold: float | None = None) -> Replay:
+        done = self._replay
+        if done is None or done.ttl_s != ttl_s or getattr(done, "threshold", None) != threshold:
             from .similarity import replay  # numpy and scipy: only when a replay is computed
 
-            self._replay = replay(self.queries, ttl_s, vector_cache=vector_cache)
+            self._replay = replay(self.queries, ttl_s, vector_cache=vector_cache, threshold=threshold)
         return self._replay
 
 

@@ -35,7 +35,8 @@ finally:
     sys.stderr.write("\\nBRIDGE_PEAK_KIB=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 sys.exit(code)
 """
-_ENV_DROP = {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE", "BRIDGE_REPLAY_TTL", "BRIDGE_REDACT"}
+_ENV_DROP = {"BRIDGE_DATA", "REDIS_URL", "SKIP_REDIS", "BRIDGE_SAMPLE", "BRIDGE_REPLAY_TTL", "BRIDGE_REDACT",
+             "BRIDGE_REPLAY_THRESHOLD"}
 
 
 @dataclass

@@ -212,5 +212,5 @@ def test_the_recap_writes_the_compound_range_honestly_and_shows_the_similarity_r
 def test_the_failures_page_teaches_what_m22_will_touch(sample_site):
     text = text_of(sample_site, "checks/failures")
     for needle in ("XFetch", "TTL jitter", "only with its own token", "allkeys-lfu", "allkeys-lru",
-                   "Semantic false positives", "report #4812", "10 times", "ExponentialBackoff"):
+                   "Semantic false positives", "INC725976", "wrong order", "10 times", "ExponentialBackoff"):
         assert needle in text, needle

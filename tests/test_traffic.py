@@ -216,7 +216,8 @@ def test_replay_uses_the_logs_vectors_and_its_thresholds():
     assert rp.answered[0.80] == pytest.approx(2 / 4)
     assert rp.answered[0.85] == pytest.approx(1 / 4)
     assert rp.answered[0.95] == pytest.approx(0.0)
-    assert rp.diversity_score == pytest.approx(3 / 4)
+    # The repeat potential is judged on the shipped model's scale, not the log's vectors.
+    assert rp.repeat is not None and rp.diversity_score == pytest.approx(1 - rp.repeat.potential)
     assert rp.buckets == pytest.approx({"0-30%": 0.5, "30-70%": 0.0, "70-100%": 0.5})
 
 
@@ -458,7 +459,12 @@ def test_a_log_with_too_many_distinct_queries_replays_its_latest_window(monkeypa
     # The latest requests holding 10 distinct queries: the last 5 one-offs and the 100 repeats. The first
     # 52 of those 105 only fill the cache; the 53 counted are all repeats.
     assert rp.requests == 53 and rp.exact_repeat_share == 1.0
-    assert rp.answered[rp.default_threshold] == 1.0 and rp.diversity_score == 0.0
+    assert rp.answered[rp.default_threshold] == 1.0
+    # The repeat potential counts every request, not the window: 95 exact repeats of 130, and the 30 one-offs
+    # differ in their number, so the guard keeps them apart (only the five one-word queries' first askings
+    # are in doubt).
+    assert rp.repeat.requests == 130 and rp.repeat.exact_share == pytest.approx(95 / 130)
+    assert 95 / 130 <= rp.repeat.potential <= 100 / 130
     assert any("latest 105 requests (of 130)" in n and "first 52" in n for n in rp.notes)
 
 
