@@ -58,6 +58,7 @@ BACKGROUND_K = 20  # ... and the level of its 20th most similar: what unrelated 
 BLOCK = 256  # requests compared with every earlier query at once
 RECENT = 3000  # a request is judged against at most this many distinct queries: the most recently asked
 MIN_RECALL_EXACT = 30  # exact repeats needed to measure how many repeats that window sees
+_CHUNK = 65_536  # requests walked a piece at a time
 SEGMENTS = 8  # a long log's sample: this many runs of consecutive requests, evenly through it
 
 FEATURES = ("cos", "rank", "density", "cand_rank", "above_background", "pool", "trigram", "jaccard", "weighted_jaccard", "unaligned_max",
@@ -164,24 +165,29 @@ def prepare(distinct: "Distinct", mat_by_row: "np.ndarray | None", ttl: float | 
     seq = ids[order]
     tseq = ts[order]
     n_dist = len(distinct.norms)
-    row = np.full(n_dist, -1, dtype=np.int64)
+    row = [-1] * n_dist
     firsts: list[int] = []
     exact = np.zeros(len(seq), dtype=bool)
-    last = np.full(n_dist, -np.inf)
-    for pos, (d, t) in enumerate(zip(seq.tolist(), tseq.tolist())):
-        if row[d] < 0:
-            row[d] = len(firsts)
-            firsts.append(d)
-        elif ttl is None or t - last[d] <= ttl:
-            exact[pos] = True
-        last[d] = t
+    last = [-math.inf] * n_dist
+    for lo in range(0, len(seq), _CHUNK):  # a piece at a time: no million-item lists
+        flags = []
+        for d, t in zip(seq[lo:lo + _CHUNK].tolist(), tseq[lo:lo + _CHUNK].tolist()):
+            if row[d] < 0:
+                row[d] = len(firsts)
+                firsts.append(d)
+                flags.append(False)
+            else:
+                flags.append(ttl is None or t - last[d] <= ttl)
+            last[d] = t
+        exact[lo:lo + len(flags)] = flags
+    del last
+    row_of = np.asarray(row, dtype=np.int64)[seq]
+    del row
     norms = [distinct.norms[d] for d in firsts]
     raws = [distinct.examples[d] for d in firsts]
-    df = Counter(w for n in norms for w in set(n.split()))
-    nd = max(len(norms), 1)
-    idf = {w: math.log((nd + 1) / (c + 0.5)) for w, c in df.items()}
+    idf = _idf(norms)
     mat = None if mat_by_row is None else np.ascontiguousarray(mat_by_row, dtype=np.float32)
-    prep = Prepared(order, row[seq], tseq, exact, mat, norms, raws, idf)
+    prep = Prepared(order, row_of, tseq, exact, mat, norms, raws, idf)
     if len(norms) > RECENT:
         _window(prep)
     elif mat is None:  # a short log: every row is someone's candidate
@@ -189,6 +195,30 @@ def prepare(distinct: "Distinct", mat_by_row: "np.ndarray | None", ttl: float | 
 
         prep.mat = embedding.embed(norms, vector_cache)
     return prep
+
+
+IDF_SAMPLE = 50_000  # distinct queries a long log's word rarity is counted on
+
+
+def _idf(norms: list[str]) -> dict[str, float]:
+    """How rare each word is in this log: log((N + 1) / (n + 0.5)) over its distinct queries (counted on a seeded
+    sample of ``IDF_SAMPLE`` of them in a long log; a word the sample never met is rarer than any it did)."""
+    import random
+
+    nd = max(len(norms), 1)
+    pool = norms if len(norms) <= IDF_SAMPLE else random.Random(0).sample(norms, IDF_SAMPLE)
+    scale = nd / max(len(pool), 1)
+    df = Counter(w for n in pool for w in set(n.split()))
+    idf = _Rarity({w: math.log((nd + 1) / (c * scale + 0.5)) for w, c in df.items()})
+    idf.unseen = math.log((nd + 1) / (0.5 * scale + 0.5))
+    return idf
+
+
+class _Rarity(dict):
+    unseen = 0.0
+
+    def __missing__(self, word: str) -> float:
+        return self.unseen
 
 
 def ensure_vectors(prep: Prepared, positions: "np.ndarray", vector_cache: Path | None = None) -> None:
@@ -214,24 +244,32 @@ def _window(prep: Prepared) -> None:
     queries), and how many exact repeats find their last asking inside it: the window's recall of repeats."""
     import numpy as np
 
-    rows = prep.row_of.tolist()
-    start = np.zeros(len(rows), dtype=np.int64)
-    inside: dict[int, int] = {}  # row -> its requests in the window
-    last: dict[int, int] = {}
-    lo = seen = exact_in = 0
-    for pos, r in enumerate(rows):
-        while len(inside) > RECENT or (len(inside) == RECENT and r not in inside):
-            old = rows[lo]
-            inside[old] -= 1
-            if not inside[old]:
-                del inside[old]
-            lo += 1
-        start[pos] = lo
-        if prep.exact[pos]:
-            seen += 1
-            exact_in += last[r] >= lo
-        inside[r] = inside.get(r, 0) + 1
-        last[r] = pos
+    rows = prep.row_of
+    n = len(rows)
+    start = np.zeros(n, dtype=np.int64)
+    inside = [0] * len(prep.norms)  # each row's requests in the window
+    last = [-1] * len(prep.norms)
+    exact = prep.exact
+    distinct = lo = seen = exact_in = 0
+    for base in range(0, n, _CHUNK):
+        piece = rows[base:base + _CHUNK].tolist()
+        flags = exact[base:base + _CHUNK].tolist()
+        starts = []
+        for k, r in enumerate(piece):
+            pos = base + k
+            while distinct > RECENT or (distinct == RECENT and not inside[r]):
+                old = int(rows[lo])
+                inside[old] -= 1
+                distinct -= not inside[old]
+                lo += 1
+            starts.append(lo)
+            if flags[k]:
+                seen += 1
+                exact_in += last[r] >= lo
+            distinct += not inside[r]
+            inside[r] += 1
+            last[r] = pos
+        start[base:base + len(starts)] = starts
     prep.window_start = start
     prep.window_exact = seen
     prep.window_recall = exact_in / seen if seen >= MIN_RECALL_EXACT else None
@@ -255,8 +293,7 @@ def candidates(prep: Prepared, positions: "np.ndarray", ttl: float | None) -> di
     windowed = prep.window_start is not None
     index = prep.vec_index if prep.vec_index is not None else np.arange(n_rows)
     n_rows = len(prep.norms)
-    last_seen = np.full(n_rows, -np.inf)  # each row's latest time before the request
-    last_pos = np.full(n_rows, -1, dtype=np.int64)  # ... and position
+    last_seen = np.full(n_rows, -np.inf)  # each row's latest time before the request (a short log with a TTL)
     swept = 0
     out: dict[str, list] = {k: [] for k in ("req", "cand", "cos", "rank", "density", "cand_rank", "background",
                                             "pool")}
@@ -267,17 +304,22 @@ def candidates(prep: Prepared, positions: "np.ndarray", ttl: float | None) -> di
         rows = prep.row_of[pos]
         sims = None if windowed else mat[rows] @ mat[:int(seen_rows[pos[-1]])].T
         for r, p in enumerate(pos.tolist()):
-            while swept < p:
-                last_seen[prep.row_of[swept]] = prep.ts[swept]
-                last_pos[prep.row_of[swept]] = swept
-                swept += 1
-            if windowed or ttl is not None:
-                mask = last_pos >= (prep.window_start[p] if windowed else 0)
+            if windowed:  # the distinct queries of the requests in its window (and within the TTL)
+                lo = int(prep.window_start[p])
+                seg = prep.row_of[lo:p]
                 if ttl is not None:
-                    mask &= last_seen >= prep.ts[p] - ttl
+                    seg = seg[prep.ts[lo:p] >= prep.ts[p] - ttl]
+                el = np.unique(seg)
+                el = el[el != rows[r]]
+                s = mat[index[el]] @ mat[index[rows[r]]]
+            elif ttl is not None:  # queries asked within the TTL before this request
+                while swept < p:
+                    last_seen[prep.row_of[swept]] = prep.ts[swept]
+                    swept += 1
+                mask = last_seen >= prep.ts[p] - ttl
                 mask[rows[r]] = False
                 el = np.nonzero(mask)[0]
-                s = (mat[index[el]] @ mat[index[rows[r]]]) if windowed else sims[r, el]
+                s = sims[r, el]
             else:  # every earlier query: the rows before this one
                 el = None
                 s = sims[r, :rows[r]]
@@ -459,7 +501,9 @@ def estimate(distinct: "Distinct", ttl: float | None = None, mat_by_row: "np.nda
     low = max(exact_share, potential + lo_err - 1.28 * sample_sd)
     high = min(1.0, potential + hi_err + 1.28 * sample_sd)
     if sampled:
-        notes.append(f"The judge looked at a uniform sample of {len(judged):,} of the {len(live):,} requests that "
-                     "were not exact repeats (the sampling error is in the interval).")
+        how = ("a uniform sample" if prep.window_start is None else
+               f"{SEGMENTS} runs of consecutive requests spread evenly through the log, in all")
+        notes.append(f"The judge looked at {how} {len(judged):,} of the {len(live):,} requests that were not exact "
+                     "repeats (the sampling error is in the interval).")
     return RepeatEstimate(float(potential), float(low), float(high), f"judge:{spec['name']}", exact_share,
                           int(len(judged)), sampled, n, float(spec["loso_mean_abs_error_pp"]), tuple(notes))

@@ -558,9 +558,16 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     counted = n_req - warm
     from . import needs
 
+    named: dict[int, frozenset[str]] = {}  # each distinct query's values, read once
+
+    def values(d: int) -> frozenset[str]:
+        got = named.get(d)
+        if got is None:
+            got = named[d] = needs.identifiers(distinct.examples[d], distinct.norms[d])
+        return got
+
     def false_hit(d: int, e: int) -> bool:
-        return needs.differ(needs.identifiers(distinct.examples[d], distinct.norms[d]),
-                            needs.identifiers(distinct.examples[e], distinct.norms[e]))
+        return needs.differ(values(d), values(e))
 
     levels = {*THRESHOLDS, default}
     if threshold is not None and mode != "text":
@@ -570,15 +577,6 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
         hits, wrong = _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s, warm, false_hit)
         answered[t] = hits / counted
         false_hits[t] = wrong / hits if hits else 0.0
-    estimate = None
-    if mode != "text":
-        from . import repeat
-
-        # Every request takes part, not only the replayed window; the shipped model's vectors are the
-        # judge's scale (the learner's own, in the log, are what their cache answers on).
-        same_rows = full is distinct and mode == "embedding"
-        estimate = repeat.estimate(full, ttl_s, mat if same_rows else None, vector_cache, seed)
-
     # Each request's similarity to its most similar earlier request: 1.0 for a repeat.
     pool = list(range(n_dist))
     if n_dist > SAMPLE_LIMIT:
@@ -602,6 +600,16 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     sampled = measured if measured < n_dist else None
     top = sorted(range(n_dist), key=lambda d: (-distinct.counts[d], d))[:5]
     groups = [(distinct.examples[d], distinct.counts[d]) for d in top if distinct.counts[d] > 1]
+    del neighbours, best, scores  # the replay's structures go before the estimate builds its own
+    estimate = None
+    if mode != "text":
+        from . import repeat
+
+        # Every request takes part, not only the replayed window; the shipped model's vectors are the
+        # judge's scale (the learner's own, in the log, are what their cache answers on).
+        same = mat if full is distinct and mode == "embedding" else None
+        del mat
+        estimate = repeat.estimate(full, ttl_s, same, vector_cache, seed)
     diversity = 1 - (estimate.potential if estimate is not None else answered[default])
     return Replay(mode, counted, n_dist, repeats / counted, answered, default, diversity, buckets,
                   sampled, ttl_s, groups, notes, false_hits, threshold, estimate)
