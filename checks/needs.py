@@ -18,11 +18,17 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.I)
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.I)
+_MONEY = re.compile(r"([$€£¥₹])\s?\d")
+_SYMBOL_CURRENCY = {"$": "usd", "€": "eur", "£": "gbp", "¥": "jpy", "₹": "inr"}
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+_NUMBER_DASH_WORD = re.compile(r"^(\d+)-([a-z]+)$")  # "4-digit", "3-day": the number is the value
+READ_LIMIT = 2000  # characters of a query read for its values: a pasted blob is not a question
 # a run of letters and digits, possibly joined by - . , : / (4540700, SUP-30671, 744.15, 1,200, 2024-05-20)
 _TOKEN = re.compile(r"[^\W_]+(?:[-.,:/][^\W_]+)*")
-_UNIT = re.compile(r"^(\d+(?:[.,]\d+)?)(k|m|bn|rs|usd|eur|gbp|inr|gb|mb|tb|kb|kg|g|km|mi|cm|mm|ml|l|h|hr|hrs|min|mins|s|"
+_UNIT = re.compile(r"^(\d+(?:[.,:]\d+)?)(k|m|bn|rs|usd|eur|gbp|inr|gb|mb|tb|kb|kg|g|km|mi|cm|mm|ml|l|h|hr|hrs|min|mins|s|"
                    r"am|pm|x)$")
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _DIGIT = re.compile(r"\d")
@@ -74,9 +80,9 @@ united arab emirates|new hampshire|new jersey|new mexico|new york|north carolina
 south carolina|south dakota|west virginia|los angeles|san francisco|san diego|san jose|new delhi|mexico city|
 buenos aires|rio de janeiro|sao paulo|las vegas|new orleans|salt lake city|kuala lumpur|tel aviv|cape town|
 abu dhabi|washington dc|st louis""".replace("\n", "").split("|")
-_CURRENCIES = """usd eur gbp jpy cny inr cad aud chf sek nok dkk pln czk huf rub brl mxn zar krw sgd hkd nzd try aed sar
+_CURRENCIES = """usd eur gbp jpy cny inr cad aud chf sek nok dkk pln czk huf rub brl mxn zar krw sgd hkd nzd aed sar
 dollar dollars euro euros pound pounds yen yuan rmb rupee rupees francs krona krone zloty ruble rubles reais peso pesos
-rand bitcoin btc ethereum eth""".split()
+rand bitcoin btc ethereum eth""".split()  # not "try" (the lira's code): "I want to try"
 _LANGUAGES = """english french german spanish italian portuguese dutch russian chinese mandarin cantonese japanese korean
 arabic hindi bengali urdu turkish polish swedish norwegian danish finnish greek hebrew thai vietnamese indonesian malay
 tagalog swahili""".split()
@@ -132,6 +138,13 @@ def _numeric(token: str) -> list[str]:
         if unit in ("am", "pm"):
             return [*_numeric(value), "meridiem:" + unit]
         return [*_numeric(value), "unit:" + _SAME.get(unit, unit)]
+    m = _TIME.match(t)
+    if m:  # 10:30 and 10:30:00 are one time; 8:00 is 8
+        hour, minute = int(m.group(1)), m.group(2)
+        return [f"n:{hour}" if minute == "00" else f"n:{hour}:{minute}"]
+    m = _NUMBER_DASH_WORD.match(t)
+    if m:
+        return _numeric(m.group(1))
     m = _ORDINAL.match(t)
     if m:
         t = m.group(1)
@@ -143,20 +156,32 @@ def _numeric(token: str) -> list[str]:
         return ["n:" + (whole.lstrip("0") or "0") + ("." + frac if frac else "")]
     if t.isdigit():
         return ["n:" + ((t.lstrip("0") or "0") if len(t) <= 4 else t)]
-    # an id: letters and digits, separators and case ignored; a plural s after the digits goes (401ks = 401k)
-    t = re.sub(r"[\W_]", "", t)
+    # An id or a compound (a date, a version): case ignored, and a separator between letters and digits too
+    # (w-2 = w2, SUP-30671 = sup30671); between two runs of digits it stays, as one kind ("1/12/2024" is not
+    # "11/2/2024", "5/20" = "05-20"); a plural s after the digits goes (401ks = 401k).
+    t = re.sub(r"(?<=[^\W\d_])[-./:,_](?=\d)|(?<=\d)[-./:,_](?=[^\W\d_])", "", t)
+    parts = re.split(r"[-./:,]", t)
+    if len(parts) > 1 and all(x.isdigit() for x in parts):
+        return ["n:" + "/".join(x.lstrip("0") or "0" for x in parts)]
+    t = re.sub(r"(?<=\d)[-./:,](?=\d)", "/", t)  # v1.2.3 is not v12.3
+    t = re.sub(r"[^\w/]|_", "", t)
     singular = re.sub(r"(\d[a-z]+)s$", r"\1", t)
     return _numeric(singular) if singular != t else ["n:" + t]
 
 
 def _number_words(words: list[str]) -> list[str]:
+    """English number words to values: "twenty one" 21, "one hundred twenty" 120, "eight" 8, "third" 3. A lone
+    "one" is not read ("how do I get one")."""
     out: list[str] = []
     value, seen = 0, False
-    for w in [*words, ""]:
+    ahead = [*words[1:], ""]
+    for w, after in zip([*words, ""], [*ahead, ""]):
         if w in _UNITS:
             value, seen = value + _UNITS[w], True
         elif w in _TENS:
             value, seen = value + _TENS[w], True
+        elif w == "one" and (seen or after in _SCALE):
+            value, seen = value + 1, True
         elif w in _SCALE and seen:
             value *= _SCALE[w]
         else:
@@ -168,21 +193,40 @@ def _number_words(words: list[str]) -> list[str]:
     return out
 
 
+class _Digits(dict):
+    """``str.translate``'s table from any script's decimal digits (٣, ३, ３) to ASCII ones."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = unicodedata.decimal(chr(code), None)
+        self[code] = code if value is None else ord(str(value))
+        return self[code]
+
+
+_DIGITS = _Digits()
+
+
 @lru_cache(maxsize=200_000)
 def identifiers(raw: str, norm: str) -> frozenset[str]:
     """The values ``raw`` names, each as ``kind:value`` (``norm`` is its normalised text)."""
     out: set[str] = set()
-    text = unicodedata.normalize("NFKC", raw)
-    for m in _URL.findall(text):
-        out.add("url:" + m.lower().rstrip("/.,"))
-    text = _URL.sub(" ", text)
-    for m in _EMAIL.findall(text):
-        out.add("email:" + m.lower())
-    text = _EMAIL.sub(" ", text)
+    text = unicodedata.normalize("NFKC", raw[:READ_LIMIT])
+    if not text.isascii():
+        text = text.translate(_DIGITS)
+    norm = norm[:READ_LIMIT]
+    if "www." in text or "://" in text:
+        for m in _URL.findall(text):
+            out.add("url:" + _SCHEME.sub("", m.lower()).rstrip("/.,;:!?"))
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        for m in _EMAIL.findall(text):
+            out.add("email:" + m.lower())
+        text = _EMAIL.sub(" ", text)
     if _DIGIT.search(text):
         for m in _TOKEN.findall(text):
             if _DIGIT.search(m):
                 out.update(_numeric(m))
+        for symbol in _MONEY.findall(text):
+            out.add("currency:" + _SYMBOL_CURRENCY[symbol])
     words = norm.split()
     if not _NUMBERISH.isdisjoint(words) or not _ORDINAL_WORDS.keys().isdisjoint(words):
         out.update("n:" + v for v in _number_words(words))

@@ -36,7 +36,10 @@ class _Table(dict):
             value = chr(_ASCII_TABLE[code])
         else:
             kind = unicodedata.category(ch)
-            value = ch if kind[0] in "LMN" else f" {ch} " if kind[0] == "S" else "" if kind == "Cf" else " "
+            if kind == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF:
+                value = ""  # invisible: format characters and variation selectors ("❤️" is "❤")
+            else:
+                value = ch if kind[0] in "LMN" else f" {ch} " if kind[0] == "S" else " "
         self[code] = value
         return value
 
@@ -50,7 +53,9 @@ def normalise(query: str) -> str:
     if query.isascii():  # NFKC leaves ASCII alone and casefold is lower(): the same result, faster
         return b" ".join(query.encode("ascii").translate(_ASCII_TABLE).split()).decode("ascii")
     text = unicodedata.normalize("NFKC", query).casefold().translate(_TABLE)
-    return " ".join(text.split())
+    # A removed invisible character may have stood between a letter and its mark: compose them again, so that
+    # normalising twice gives what normalising once did.
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 _BATCH_MIN = 64  # fewer queries than this are normalised one by one
@@ -188,3 +193,4 @@ class Replay:
     false_hits: dict[float, float] = field(default_factory=dict)  # threshold -> share of its answers likely wrong
     threshold: float | None = None  # the learner's own threshold, when they gave one
     repeat: Any = None  # repeat.RepeatEstimate: the repeat potential (None on the 3-gram fallback)
+    similar_hits: dict[float, int] = field(default_factory=dict)  # threshold -> requests answered by similarity

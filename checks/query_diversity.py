@@ -138,10 +138,13 @@ def _from_traffic(ctx: Context, t: Traffic) -> Result:
 
 
 def _other_script_share(norms: list[str]) -> float:
-    if not norms:
+    """The share of the distinct queries with letters that have no Latin one (numbers, symbols and emoji alone
+    are not another language)."""
+    worded = [n for n in norms if any(ch.isalpha() for ch in n)]
+    if not worded:
         return 0.0
-    latin = sum(1 for n in norms if any("a" <= ch <= "z" or "\u00e0" <= ch <= "\u024f" for ch in n))
-    return 1 - latin / len(norms)
+    latin = sum(1 for n in worded if any("a" <= ch <= "z" or "\u00e0" <= ch <= "\u024f" for ch in n))
+    return 1 - latin / len(worded)
 
 
 def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, int, list[str]] | None = None,
@@ -155,7 +158,7 @@ def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, i
     own = rp.threshold if rp.threshold is not None and rp.threshold in rp.answered else None
     at = own if own is not None else rp.default_threshold
     cache_answered, cache_wrong = rp.answered[at], rp.false_hits.get(at, 0.0)
-    answered_n = round(cache_answered * rp.requests)
+    answered_n = rp.similar_hits.get(at, round(cache_answered * rp.requests))  # the answers by similarity
     if est is not None:
         potential, low, high = est.potential, est.low, est.high
         method = est.method
@@ -192,8 +195,8 @@ def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, i
     details.append(
         f"A semantic cache at {at:.2f} ({'your threshold' if own is not None else 'the default for this similarity'}) "
         f"would have answered {cache_answered:.1%} of requests ({rp.requests:,} replayed, {rp.distinct:,} distinct "
-        f"after normalising, in time order{ttl}); of its answers, {cache_wrong:.0%} came from an entry naming another "
-        "id, number, date or place, so would likely be wrong. By threshold: "
+        f"after normalising, in time order{ttl}); of its answers by similarity (not the same text), {cache_wrong:.0%} "
+        "came from an entry naming another id, number, date or place, so would likely be wrong. By threshold: "
         + ", ".join(f"{k:.2f} → {v:.1%} ({rp.false_hits.get(k, 0.0):.0%} likely wrong)" for k, v in rp.answered.items())
         + ".")
     if own is not None and rp.mode == "embedding":
@@ -201,11 +204,16 @@ def _from_replay(ctx: Context, rp: Replay, source: Source, skipped: tuple[int, i
                        "cache's embedding model: log your vectors (the embedding field) to replay on your own scale.")
     if measured_hit_rate is not None:
         gap = potential - measured_hit_rate
-        details.append(
-            f"Your own cache answered {measured_hit_rate:.1%} of requests (the log's cache_layer): "
-            + (f"{gap * 100:.0f} points below the repeat potential, which is what tuning the semantic cache could "
-               "still win." if gap > 0.02 else "about as much as the repeat potential: tuning the cache has little "
-               "left to win."))
+        if gap > 0.02:
+            said = (f"{gap * 100:.0f} points below the repeat potential, which is what tuning the semantic cache "
+                    "could still win.")
+        elif measured_hit_rate > high + 0.02:
+            said = (f"more than the repeat potential ({potential:.0%}, at most {high:.0%}) allows: some of its answers "
+                    "are likely for a different need (false hits). Check the semantic layer's threshold and what it "
+                    "matches on.")
+        else:
+            said = "about as much as the repeat potential: tuning the cache has little left to win."
+        details.append(f"Your own cache answered {measured_hit_rate:.1%} of requests (the log's cache_layer): {said}")
     details += [
         f"Exact repeats (after normalising case, punctuation and spacing): {rp.exact_repeat_share:.1%} of requests.",
         "Similarity to the most similar earlier query: "

@@ -151,6 +151,7 @@ class Prepared:
     window_start: "np.ndarray | None" = None  # per position: the first position of its window of RECENT queries
     window_recall: float | None = None  # the share of exact repeats whose last asking is inside that window
     window_exact: int = 0  # exact repeats that measured it
+    blank: "np.ndarray | None" = None  # requests whose text normalises to nothing (only punctuation): not counted
     vec_index: "np.ndarray | None" = None  # row -> its vector's index in mat, when only some rows have one
 
 
@@ -188,6 +189,9 @@ def prepare(distinct: "Distinct", mat_by_row: "np.ndarray | None", ttl: float | 
     idf = _idf(norms)
     mat = None if mat_by_row is None else np.ascontiguousarray(mat_by_row, dtype=np.float32)
     prep = Prepared(order, row_of, tseq, exact, mat, norms, raws, idf)
+    if "" in norms:  # "?!" asked twice is not a need asked twice
+        prep.blank = np.asarray([not n for n in norms], dtype=bool)[row_of]
+        prep.exact &= ~prep.blank
     if len(norms) > RECENT:
         _window(prep)
     elif mat is None:  # a short log: every row is someone's candidate
@@ -257,7 +261,7 @@ def _window(prep: Prepared) -> None:
         starts = []
         for k, r in enumerate(piece):
             pos = base + k
-            while distinct > RECENT or (distinct == RECENT and not inside[r]):
+            while distinct > RECENT:  # the window before this request holds at most RECENT distinct queries
                 old = int(rows[lo])
                 inside[old] -= 1
                 distinct -= not inside[old]
@@ -279,7 +283,7 @@ def live_positions(prep: Prepared) -> "np.ndarray":
     """Positions (in time order) of the requests the judge must look at: all but the exact repeats."""
     import numpy as np
 
-    return np.nonzero(~prep.exact)[0]
+    return np.nonzero(~prep.exact if prep.blank is None else ~(prep.exact | prep.blank))[0]
 
 
 def candidates(prep: Prepared, positions: "np.ndarray", ttl: float | None) -> dict:
@@ -493,17 +497,26 @@ def estimate(distinct: "Distinct", ttl: float | None = None, mat_by_row: "np.nda
                 if prep.window_recall is not None else "")
         notes.append(f"Each request was judged against the {RECENT:,} distinct queries asked most recently before it"
                      f"{seen}: paraphrases of needs last asked further back are not counted, so the figure may be low.")
-    potential = expected_share(int(prep.exact.sum()), float(probs.sum()), len(live), len(judged), n)
-    # The interval: the judge's error on sources it never saw, widened by the sample's own error.
+    blank = 0 if prep.blank is None else int(prep.blank.sum())
+    if blank:
+        notes.append(f"{blank:,} requests whose text is only punctuation or spacing were left out.")
+    counted = n - blank
+    potential = expected_share(int(prep.exact.sum()), float(probs.sum()), len(live), len(judged), counted)
+    # The interval: the judge's error on sources it never saw, widened by the sample's own error, within what is
+    # possible (the exact repeats at least; at most every request that had an earlier query to repeat).
     lo_err, hi_err = float(spec["loso_interval"][0]), float(spec["loso_interval"][1])
     sample_sd = float(np.std(probs)) * math.sqrt(max(1 - len(judged) / max(len(live), 1), 0) / max(len(judged), 1)) \
-        * len(live) / max(n, 1) if len(judged) else 0.0
-    low = max(exact_share, potential + lo_err - 1.28 * sample_sd)
-    high = min(1.0, potential + hi_err + 1.28 * sample_sd)
+        * len(live) / max(counted, 1) if len(judged) else 0.0
+    could = np.zeros(len(judged), dtype=bool)
+    could[np.searchsorted(judged, cands["req"])] = True  # had at least one earlier query to repeat
+    possible = expected_share(int(prep.exact.sum()), float(could.sum()), len(live), len(judged), counted)
+    exact_share = float(prep.exact.sum()) / counted if counted else 0.0
+    low = max(exact_share, min(potential, potential + lo_err - 1.28 * sample_sd))
+    high = min(possible, max(potential, potential + hi_err + 1.28 * sample_sd))
     if sampled:
         how = ("a uniform sample" if prep.window_start is None else
                f"{SEGMENTS} runs of consecutive requests spread evenly through the log, in all")
         notes.append(f"The judge looked at {how} {len(judged):,} of the {len(live):,} requests that were not exact "
                      "repeats (the sampling error is in the interval).")
     return RepeatEstimate(float(potential), float(low), float(high), f"judge:{spec['name']}", exact_share,
-                          int(len(judged)), sampled, n, float(spec["loso_mean_abs_error_pp"]), tuple(notes))
+                          int(len(judged)), sampled, counted, float(spec["loso_mean_abs_error_pp"]), tuple(notes))

@@ -263,7 +263,8 @@ def _unit(vectors) -> np.ndarray:
 
 
 def _neighbours_exact(mat: np.ndarray, floor: float) -> tuple[Pairs, list[float]]:
-    """Every pair with cosine >= floor, exactly; and each row's best cosine with a row before it."""
+    """Each row's most similar earlier rows with cosine >= floor (up to ``MAX_NEIGHBOURS``), exactly; and each
+    row's best cosine with a row before it."""
     n = len(mat)
     mat = np.asarray(mat, dtype=np.float32)
     best = [0.0] * n
@@ -276,10 +277,15 @@ def _neighbours_exact(mat: np.ndarray, floor: float) -> tuple[Pairs, list[float]
         sims[np.arange(stop - start)[:, None] + start <= np.arange(stop)[None, :]] = -1.0  # only earlier rows
         if stop > 1:
             best[start:stop] = np.maximum(sims.max(axis=1), 0.0).tolist()
-        r, c = np.nonzero(sims >= floor)
+        # Each row's most similar earlier rows above the floor, at most MAX_NEIGHBOURS (the replay looks no
+        # further): a low floor (a learner's threshold of 0.5) then costs no more memory than a high one.
+        k = min(MAX_NEIGHBOURS, stop)
+        near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(sims, near, axis=1)
+        r, j = np.nonzero(vals >= floor)
         xs.append(rows[r])
-        ys.append(c.astype(np.int64))
-        ss.append(sims[r, c].astype(np.float32))
+        ys.append(near[r, j].astype(np.int64))
+        ss.append(vals[r, j].astype(np.float32))
     best[0] = 0.0
     return (np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)), best
 
@@ -417,21 +423,21 @@ def neighbour_table(n: int, pairs: Pairs, row_to_id: np.ndarray, cap: int = MAX_
 
 
 def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold: float, ttl: float | None,
-              counted_from: int = 0, false_hit=None) -> tuple[int, int]:
-    """Requests a similarity cache at ``threshold`` would have answered, replayed in time order, and how many of
-    those answers came from an entry that names different values (``false_hit(d, e)``: another order, amount
-    or city; see ``needs.differ``), so are likely wrong.
+              counted_from: int = 0, false_hit=None) -> tuple[int, int, int]:
+    """Requests a similarity cache at ``threshold`` would have answered, replayed in time order; how many of
+    them by similarity (not the same text); and how many of those came from an entry that names different
+    values (``false_hit(d, e)``: another order, amount or city; see ``needs.differ``), so are likely wrong.
 
     An entry is written when a request is not answered, and lives ``ttl`` seconds. Requests before
     position ``counted_from`` only warm the cache: they are not counted.
     """
     stored: dict[int, float] = {}
-    answered = wrong = 0
+    answered = wrong = similar = 0
     ptr, idx, sims = nb.ptr, nb.idx, nb.sim
     threshold32 = float(np.float32(threshold)) - 1e-6  # similarities are stored as float32
     for pos, i in enumerate(order):
         if pos == counted_from:
-            answered = wrong = 0
+            answered = wrong = similar = 0
         t, d = ts[i], ids[i]
         at = stored.get(d)
         if at is not None and (ttl is None or t - at <= ttl):
@@ -447,11 +453,12 @@ def _simulate(ts: array, ids: array, order: list[int], nb: Neighbours, threshold
                 break
         if hit >= 0:
             answered += 1
+            similar += 1
             if false_hit is not None and false_hit(d, hit):
                 wrong += 1
         else:
             stored[d] = t
-    return answered, wrong
+    return answered, wrong, similar
 
 
 def _mode(distinct: Distinct, notes: list[str]) -> tuple[str, float]:
@@ -509,7 +516,9 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     learner's own ``threshold``), and its repeat potential (``repeat.estimate``) over every request."""
     notes: list[str] = []
     warm = 0
-    full = distinct  # the estimate's: every request, not only a replayed window
+    full = distinct
+    if threshold is not None:
+        threshold = round(threshold, 2)  # thresholds are named to two decimals: 0.852 would collide with 0.85  # the estimate's: every request, not only a replayed window
     if len(distinct.norms) > REPLAY_DISTINCT_LIMIT:
         whole, whole_dist = len(distinct.ids), len(distinct.norms)
         distinct, warm = _window(distinct, REPLAY_DISTINCT_LIMIT)
@@ -572,11 +581,15 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
     levels = {*THRESHOLDS, default}
     if threshold is not None and mode != "text":
         levels.add(threshold)
-    answered, false_hits = {}, {}
+    elif threshold is not None:
+        notes.append(f"Your threshold ({threshold:.2f}) was not replayed: it is a cosine on an embedding model's "
+                     "scale, and the fallback text similarity has another.")
+    answered, false_hits, similar_hits = {}, {}, {}
     for t in sorted(levels):
-        hits, wrong = _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s, warm, false_hit)
+        hits, wrong, similar = _simulate(distinct.ts, distinct.ids, sequence, neighbours, t, ttl_s, warm, false_hit)
         answered[t] = hits / counted
-        false_hits[t] = wrong / hits if hits else 0.0
+        false_hits[t] = wrong / similar if similar else 0.0  # of the answers by similarity: the semantic layer's
+        similar_hits[t] = similar
     # Each request's similarity to its most similar earlier request: 1.0 for a repeat.
     pool = list(range(n_dist))
     if n_dist > SAMPLE_LIMIT:
@@ -612,4 +625,4 @@ def replay(distinct: Distinct, ttl_s: float | None = None, seed: int = 0,
         estimate = repeat.estimate(full, ttl_s, same, vector_cache, seed)
     diversity = 1 - (estimate.potential if estimate is not None else answered[default])
     return Replay(mode, counted, n_dist, repeats / counted, answered, default, diversity, buckets,
-                  sampled, ttl_s, groups, notes, false_hits, threshold, estimate)
+                  sampled, ttl_s, groups, notes, false_hits, threshold, estimate, similar_hits)

@@ -104,7 +104,8 @@ class Traffic:
     def replay(self, ttl_s: float | None = None, vector_cache: Path | None = None,
                threshold: float | None = None) -> Replay:
         done = self._replay
-        if done is None or done.ttl_s != ttl_s or getattr(done, "threshold", None) != threshold:
+        wanted = None if threshold is None else round(threshold, 2)
+        if done is None or done.ttl_s != ttl_s or getattr(done, "threshold", None) != wanted:
             from .similarity import replay  # numpy and scipy: only when a replay is computed
 
             self._replay = replay(self.queries, ttl_s, vector_cache=vector_cache, threshold=threshold)

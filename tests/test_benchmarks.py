@@ -63,3 +63,23 @@ def test_redis_py_still_retries_ten_times_by_default():
 
     default = inspect.signature(redis.Redis.__init__).parameters["retry"].default
     assert default.get_retries() == 10
+
+
+def test_repeat_truth_benchmark_prints_truth_estimate_focus_and_false_hits(tmp_path):
+    import json
+
+    lines = []
+    for i in range(120):  # 40 order numbers asked three times each: two thirds repeats
+        lines.append({"ts": 1_700_000_000 + i, "query": f"Where is order {4_000_000 + 97 * (i % 40)}?",
+                      "need": f"order-{i % 40}", "truth_hit": i >= 40})
+    (tmp_path / "orders_1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = run("benchmarks/repeat_truth.py", str(tmp_path))
+    row = re.search(r"orders_1\s+120\s+66\.7%\s+([\d.]+)%\s+\d+%–\d+%\s+[+-][\d.]+\s+\S.*?\s+(\d+)%", out)
+    assert row, out
+    assert "leave-one-source-out" in out and re.search(r"mean \|gap\| [\d.]+ pp over the fitted sources", out)
+
+
+def test_ann_window_benchmark_runs_without_the_libraries():
+    out = run("benchmarks/ann_window.py", "--requests", "2000")
+    assert re.search(r"2,000 requests, [\d,]+ distinct queries; embedding them: [\d.]+ s", out)
+    assert re.search(r"faiss-cpu (not installed|.* search all [\d.]+ s)", out)
